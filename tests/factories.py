@@ -1,0 +1,91 @@
+"""factory_boy factories, one per model a test needs to make."""
+
+from datetime import timedelta
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from respite import models
+from respite.extensions import db
+from respite.security import hash_password
+
+TEST_PASSWORD = "correct horse battery"
+_TEST_HASH = hash_password(TEST_PASSWORD)
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 (the session changes per test)
+        sqlalchemy_session_persistence = "flush"
+
+
+class CenterFactory(_Base):
+    class Meta:
+        model = models.Center
+
+    name = factory.Sequence(lambda n: f"Center {n}")
+    address = "1 Test Street"
+    timezone = "America/Chicago"
+
+
+class UserFactory(_Base):
+    class Meta:
+        model = models.User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    display_name = factory.Faker("name")
+    role = "caregiver"
+    timezone = "America/Chicago"
+    password_hash = _TEST_HASH
+    active = True
+
+
+class CaregiverProfileFactory(_Base):
+    class Meta:
+        model = models.CaregiverProfile
+
+    user = factory.SubFactory(UserFactory, role="caregiver")
+    full_name = factory.SelfAttribute("user.display_name")
+    annual_allotment_minutes = 100 * 60
+
+
+class CareRecipientFactory(_Base):
+    class Meta:
+        model = models.CareRecipient
+
+    caregiver = factory.SubFactory(CaregiverProfileFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+
+class ProviderProfileFactory(_Base):
+    class Meta:
+        model = models.ProviderProfile
+
+    user = factory.SubFactory(UserFactory, role="provider")
+    center = factory.SubFactory(CenterFactory)
+
+
+class RespiteSessionFactory(_Base):
+    class Meta:
+        model = models.RespiteSession
+
+    recipient = factory.SubFactory(CareRecipientFactory)
+    caregiver = factory.SelfAttribute("recipient.caregiver")
+    center = factory.SubFactory(CenterFactory)
+    location_kind = "center"
+    starts_at = factory.LazyFunction(lambda: models.utcnow() + timedelta(days=1))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=3))
+    status = "requested"
+
+
+class AssignmentFactory(_Base):
+    class Meta:
+        model = models.Assignment
+
+    session = factory.SubFactory(RespiteSessionFactory)
+    provider = factory.SubFactory(ProviderProfileFactory)
+    status = "accepted"
+    starts_at = factory.SelfAttribute("session.starts_at")
+    ends_at = factory.SelfAttribute("session.ends_at")
