@@ -49,10 +49,12 @@ def create_app(overrides=None, instance_path=None):
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .main.views import bp as main_bp
+    from .scheduling.views import bp as scheduling_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(scheduling_bp)
     errors.register_error_handlers(app)
     cli.register(app)
     security.public(app.view_functions["static"])

@@ -53,6 +53,12 @@ class Config:
         if environ.get("SESSION_TIMEOUT_MINUTES"):
             minutes = int(environ["SESSION_TIMEOUT_MINUTES"])
             settings["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=minutes)
+        if environ.get("SSE_CHANNEL_PREFIX"):
+            settings["SSE_CHANNEL_PREFIX"] = environ["SSE_CHANNEL_PREFIX"]
+        if environ.get("SSE_HEARTBEAT_SECONDS"):
+            settings["SSE_HEARTBEAT_SECONDS"] = float(environ["SSE_HEARTBEAT_SECONDS"])
+        if environ.get("SSE_STREAM_MAX_SECONDS"):
+            settings["SSE_STREAM_MAX_SECONDS"] = float(environ["SSE_STREAM_MAX_SECONDS"])
         if environ.get("RESPITE_ENV", "").lower() == "production":
             settings["PRODUCTION"] = True
             settings["SESSION_COOKIE_SECURE"] = True

@@ -3,7 +3,8 @@
 htmx requests get the short fragment only, so it can land in place.
 """
 
-from flask import render_template, request
+from flask import make_response, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -25,7 +26,24 @@ MESSAGES = {
 def register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
-        return render_error(error.code or 500)
+        response = make_response(render_error(error.code or 500))
+        # Keep what the exception says about itself beyond the body: Allow on
+        # a 405, Retry-After on a 429 or 503, WWW-Authenticate on a 401.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+        return response
+
+    @app.errorhandler(PermissionError)
+    def permission_error(error):
+        db.session.rollback()
+        return render_error(403)
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error):
+        # Optimistic locking: someone else saved the same row first.
+        db.session.rollback()
+        return render_error(409)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
@@ -36,5 +54,7 @@ def register_error_handlers(app):
 
 def render_error(code):
     title, detail = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    # htmx swaps get the fragment; a boosted navigation replaces the page and wants all of it.
+    fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+    template = "errors/_error.html" if fragment else "errors/error.html"
     return render_template(template, code=code, title=title, detail=detail), code

@@ -125,6 +125,9 @@ def publish_after_commit(event_type, *, user_ids=(), center_ids=(), **ids):
         if not isinstance(value, int):
             raise TypeError(f"event field {key} must be an id (int), got {type(value).__name__}")
     channels = [user_channel(u) for u in set(user_ids)] + [center_channel(c) for c in set(center_ids)]
+    # Make sure a transaction is open, so that a rollback (which is a no-op
+    # without one) still fires the hook that drops these events.
+    db.session.connection()
     pending = db.session.info.setdefault("respite.pending_events", [])
     pending.extend((channel, event_type, dict(ids)) for channel in channels)
 

@@ -116,3 +116,80 @@ def center_day(center, now=None):
         )
         .order_by(RespiteSession.starts_at)
     ).all()
+
+
+# --- Access and lifecycle -----------------------------------------------------
+
+
+class SchedulingError(Exception):
+    """A transition that can't happen now; the message is safe to show to the user."""
+
+
+def get_session_for(user, session_id):
+    """The session `session_id` if `user` may see it, else None (the view answers 404).
+
+    Caregivers see their own; providers the ones they hold a live assignment
+    on; kiosks their center's; coordinators all.
+    """
+    query = select(RespiteSession).where(RespiteSession.id == session_id)
+    if user.role == "caregiver":
+        query = query.join(CaregiverProfile).where(CaregiverProfile.user_id == user.id)
+    elif user.role == "provider":
+        query = query.join(Assignment).where(
+            Assignment.provider_id == (user.provider_profile.id if user.provider_profile else -1),
+            Assignment.status.in_(("offered", "accepted")),
+        )
+    elif user.role == "kiosk":
+        query = query.where(RespiteSession.center_id == user.center_id)
+    elif user.role != "coordinator":
+        return None
+    return db.session.scalar(query)
+
+
+def audience(session):
+    """Who hears about a change to `session`: its caregiver, its providers and the coordinators."""
+    from ..models import ProviderProfile, User
+
+    user_ids = {session.caregiver.user_id}
+    user_ids.update(
+        db.session.scalars(
+            select(ProviderProfile.user_id)
+            .join(Assignment, Assignment.provider_id == ProviderProfile.id)
+            .where(Assignment.session_id == session.id)
+        )
+    )
+    user_ids.update(db.session.scalars(select(User.id).where(User.role == "coordinator", User.active.is_(True))))
+    return user_ids
+
+
+def cancel_session(actor, session, reason="", expected_version=None, now=None):
+    """Cancel a requested or confirmed session before it starts (its caregiver or a coordinator)."""
+    from .. import audit, realtime
+
+    if actor.role not in ("caregiver", "coordinator"):
+        raise PermissionError("Only the family or a coordinator can cancel a session.")
+    if expected_version is not None and expected_version != session.version:
+        raise SchedulingError("This session was changed while you were looking at it. Please check it again.")
+    if session.status not in ("requested", "confirmed"):
+        raise SchedulingError("This session can no longer be cancelled.")
+    if session.starts_at <= (now or utcnow()):
+        raise SchedulingError("This session has already started; ask the provider or a coordinator.")
+    previous = session.status
+    session.status = "cancelled"
+    session.status_reason = reason.strip()[:500]
+    for assignment in session.assignments:
+        if assignment.status in ("offered", "accepted"):
+            assignment.status = "cancelled"
+    audit.record(
+        "session.cancel",
+        session,
+        summary=f"Session for {session.recipient.full_name} cancelled",
+        meta={"from": previous, "reason": session.status_reason},
+    )
+    realtime.publish_after_commit(
+        "session",
+        user_ids=audience(session),
+        center_ids=[session.center_id] if session.center_id else [],
+        session_id=session.id,
+    )
+    db.session.commit()

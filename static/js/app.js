@@ -3,6 +3,10 @@
 (function () {
   "use strict";
   var opened = false;
+  // The event types the server's stream carries (respite.realtime.EVENT_TYPES).
+  var EVENT_TYPES = ["message", "read", "session", "kiosk", "ping"];
+  var watched = new WeakSet();
+  var received = 0;
 
   function setState(state, text) {
     document.querySelectorAll(".live-status").forEach(function (el) {
@@ -11,7 +15,40 @@
     });
   }
 
-  document.addEventListener("htmx:sseOpen", function () {
+  function twoDigits(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  // A freshness cue: the indicator's tooltip tells when the last update arrived.
+  function noteEvent(type) {
+    var now = new Date();
+    var clock = twoDigits(now.getHours()) + ":" + twoDigits(now.getMinutes()) + ":" + twoDigits(now.getSeconds());
+    received += 1;
+    document.querySelectorAll(".live-status").forEach(function (el) {
+      el.dataset.lastEvent = now.toISOString();
+      el.dataset.lastEventType = type;
+      el.dataset.eventCount = String(received);
+      el.title = "Last update " + clock;
+    });
+  }
+
+  // htmx's sse extension only listens for the events that elements ask for
+  // (sse-swap, hx-trigger="sse:…"); listen on its EventSource for every type.
+  // The browser reuses one source across its own reconnects: watch each once.
+  function watch(source) {
+    if (!source || watched.has(source)) {
+      return;
+    }
+    watched.add(source);
+    EVENT_TYPES.forEach(function (type) {
+      source.addEventListener(type, function () {
+        noteEvent(type);
+      });
+    });
+  }
+
+  document.addEventListener("htmx:sseOpen", function (event) {
+    watch(event.detail && event.detail.source);
     setState("open", "Live");
     // After a reconnect the page may have missed events: every live region re-fetches itself.
     if (opened) {
