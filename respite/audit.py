@@ -72,13 +72,14 @@ def row_hash(row):
 
 def verify_chain(batch_size=1000):
     """Walk the log in order; return (rows checked, id of the first bad row or None)."""
+    # Plain rows, not AuditLog objects: what is stored is checked, never a copy
+    # the session already holds, and the caller's session is left as it was.
+    log = AuditLog.__table__
     expected_prev = GENESIS_HASH
     checked = 0
     last_id = 0
     while True:
-        rows = db.session.scalars(
-            select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch_size)
-        ).all()
+        rows = db.session.execute(select(log).where(log.c.id > last_id).order_by(log.c.id).limit(batch_size)).all()
         if not rows:
             return checked, None
         for row in rows:
@@ -87,7 +88,6 @@ def verify_chain(batch_size=1000):
             expected_prev = row.row_hash
             checked += 1
             last_id = row.id
-        db.session.expunge_all()
 
 
 def _latest_hash():

@@ -126,6 +126,9 @@ def seed_demo(now=None):
     )
     db.session.add_all([elena, lily])
 
+    # Kiosk codes are unique in the table: draw them all at once, without repeats.
+    kiosk_codes = iter(secrets.SystemRandom().sample(range(10**6), 10))
+
     def at(days, hour, minutes=0):
         day = now.astimezone(zone).date() + timedelta(days=days)
         return datetime.combine(day, time(hour, minutes), zone).astimezone(UTC)
@@ -142,7 +145,7 @@ def seed_demo(now=None):
             **extra,
         )
         if status in ("confirmed", "checked_in", "completed"):
-            row.kiosk_code = f"{secrets.randbelow(10**6):06d}"
+            row.kiosk_code = f"{next(kiosk_codes):06d}"
         db.session.add(row)
         return row
 

@@ -7,11 +7,12 @@ route can't be forgotten open.
 """
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, request
-from flask_login import current_user
+from flask_login import current_user, login_url
 
 from . import audit
 from .extensions import db
@@ -58,7 +59,7 @@ def roles_required(*roles):
         @wraps(view)
         def guarded(*args, **kwargs):
             if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()
+                return _sign_in_first()
             if current_user.role not in roles:
                 audit.record(
                     "access.denied",
@@ -73,6 +74,24 @@ def roles_required(*roles):
         return guarded
 
     return decorate
+
+
+def _sign_in_first():
+    """Send a signed-out visitor to sign in, and back to their page afterwards.
+
+    A plain request gets the login manager's redirect. An htmx request would
+    follow that redirect and swap the whole sign-in page into a fragment's
+    place, so it gets a 401 whose HX-Redirect takes the browser itself there.
+    """
+    if not request.headers.get("HX-Request"):
+        return current_app.login_manager.unauthorized()
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back_to = None
+    if page.netloc == request.host and page.path.startswith("/"):
+        back_to = page.path + (f"?{page.query}" if page.query else "")
+    response = current_app.response_class("Please sign in again.\n", status=401, mimetype="text/plain")
+    response.headers["HX-Redirect"] = login_url(current_app.login_manager.login_view, next_url=back_to)
+    return response
 
 
 def signed_in(view):

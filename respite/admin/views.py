@@ -53,17 +53,20 @@ def users():
 def audit_log():
     action = request.args.get("action", "").strip()[:64]
     page = request.args.get("page", 1, type=int)
-    page = max(page or 1, 1)
     query = select(AuditLog).options(joinedload(AuditLog.actor))
     count_query = select(func.count()).select_from(AuditLog)
     if action:
-        query = query.where(AuditLog.action.startswith(action))
-        count_query = count_query.where(AuditLog.action.startswith(action))
+        # A prefix, not a pattern: "_" and "%" in it match only themselves.
+        matches = AuditLog.action.startswith(action, autoescape=True)
+        query = query.where(matches)
+        count_query = count_query.where(matches)
     total = db.session.scalar(count_query)
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    # Within the pages there are: a huge number would overflow the database's OFFSET.
+    page = min(max(page or 1, 1), pages)
     rows = db.session.scalars(
         query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)
     ).all()
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
     template = (
         "admin/_audit_rows.html"
         if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")

@@ -74,6 +74,7 @@ def authenticate(email, password):
         db.session.commit()
         return SignInResult(None)
     if user.is_locked(now):
+        verify_password(None, password)  # a locked account answers no faster than any other
         audit.record(
             "auth.login_failed", user, actor=None, summary="Sign-in refused: account locked", meta={"reason": "locked"}
         )

@@ -2,11 +2,11 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import login_manager
-from ..security import public, signed_in
+from ..security import public, roles_required, signed_in
 from . import services
 from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm
 
@@ -14,8 +14,16 @@ bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = (
     "That email and password don't match. After several failed tries an account "
-    "is paused for 15 minutes; if you have forgotten your password, ask your coordinator."
+    "is paused for {minutes} minutes; if you have forgotten your password, ask your coordinator."
 )
+
+# A kiosk is a shared tablet: it has no account page of its own to change.
+ACCOUNT_ROLES = ("caregiver", "provider", "coordinator")
+
+
+def generic_failure():
+    """The one message for every failed sign-in, whatever the reason."""
+    return GENERIC_FAILURE.format(minutes=int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60))
 
 
 @login_manager.user_loader
@@ -36,6 +44,10 @@ login_manager.session_protection = "strong"
 def _safe_next(target):
     """Only same-site paths may be followed after sign-in."""
     if not target:
+        return None
+    # Browsers read a backslash as a slash and drop tabs and newlines, so
+    # "/\\evil.example" would leave the site: refuse them outright.
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -75,7 +87,7 @@ def login():
             flash(f"Signed in as {result.user.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
         form.password.data = ""
-        return render_template("auth/login.html", form=form, failure=GENERIC_FAILURE), 401
+        return render_template("auth/login.html", form=form, failure=generic_failure()), 401
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form, failure=None), status
 
@@ -90,10 +102,10 @@ def logout():
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@signed_in
+@roles_required(*ACCOUNT_ROLES)
 def account():
     user = current_user._get_current_object()
-    form = AccountForm(obj=user, current_user_id=user.id)
+    form = AccountForm(obj=user, current_user_id=user.id, current_email=user.email)
     if form.validate_on_submit():
         if services.update_account(user, form.display_name.data, form.email.data, form.timezone.data):
             flash("Your account details are saved.", "success")
@@ -105,7 +117,7 @@ def account():
 
 
 @bp.post("/account/password")
-@signed_in
+@roles_required(*ACCOUNT_ROLES)
 def change_password():
     user = current_user._get_current_object()
     password_form = PasswordChangeForm()
@@ -117,7 +129,7 @@ def change_password():
         else:
             flash("Your password is changed.", "success")
             return redirect(url_for("auth.account"))
-    form = AccountForm(obj=user, current_user_id=user.id)
+    form = AccountForm(obj=user, current_user_id=user.id, current_email=user.email)
     return render_template("auth/account.html", form=form, password_form=password_form), 422
 
 

@@ -5,13 +5,13 @@ function per transition, as the lifecycle in DESIGN.md describes.
 """
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Assignment, CaregiverProfile, CareRecipient, RespiteSession, utcnow
+from ..timefmt import zone_or_utc
 
 ACTIVE_STATUSES = ("requested", "confirmed", "checked_in")
 # Sessions that use up a caregiver's yearly hours.
@@ -46,7 +46,7 @@ def upcoming_for_caregiver(profile, limit=10, now=None):
 
 def year_bounds(zone_name, now=None):
     """The start and end of the current calendar year in the caregiver's zone, as UTC."""
-    zone = ZoneInfo(zone_name)
+    zone = zone_or_utc(zone_name)
     year = (now or utcnow()).astimezone(zone).year
     start = datetime.combine(datetime(year, 1, 1).date(), time(), zone)
     end = datetime.combine(datetime(year + 1, 1, 1).date(), time(), zone)
@@ -101,7 +101,7 @@ def status_counts():
 
 def center_day(center, now=None):
     """Today's sessions at a center, in the center's own zone."""
-    zone = ZoneInfo(center.timezone)
+    zone = zone_or_utc(center.timezone)
     today = (now or utcnow()).astimezone(zone).date()
     start = datetime.combine(today, time(), zone).astimezone(UTC)
     end = start + timedelta(days=1)
