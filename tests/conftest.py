@@ -81,6 +81,9 @@ def app(database_url, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+    embedded = app.extensions.get("respite.embedded_redis")
+    if embedded is not None:
+        embedded.shutdown(nosave=True)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from respite.extensions import db
 from respite.models import RespiteSession
 
 from . import factories
-from .redis_server import RedisServer
+from .servers import RedisServer
 
 
 @pytest.fixture
@@ -153,8 +153,8 @@ class TestRedisOutage:
     """A real Redis server, stopped and started during the test."""
 
     @pytest.fixture
-    def own_redis(self, app, monkeypatch):
-        server = RedisServer().start()
+    def own_redis(self, app, monkeypatch, tmp_path):
+        server = RedisServer(tmp_path).start()
         client = redis.Redis.from_url(server.url, socket_connect_timeout=0.5, socket_timeout=2)
         monkeypatch.setitem(app.extensions, "respite.redis", client)
         monkeypatch.setitem(app.extensions, "respite.redis_state", realtime._OutageLog())

@@ -16,8 +16,7 @@ from sqlalchemy import create_engine, text
 from respite.demo import DEMO_PASSWORD
 
 from .conftest import create_scratch_database
-from .live_server import LiveServer, prepare_database, server_env
-from .redis_server import RedisServer
+from .servers import LiveServer, RedisServer, run_flask, server_env
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +29,14 @@ def shared_services(tmp_path_factory):
     redis_server = None
     redis_url = os.environ.get("TEST_REDIS_URL")
     if not redis_url:
-        redis_server = RedisServer().start()
+        redis_server = RedisServer(tmp).start()
         redis_url = redis_server.url
-    env = server_env(database_url, redis_url, tmp, SSE_CHANNEL_PREFIX=f"two-{os.getpid()}")
-    prepare_database(env)
-    servers = [LiveServer(env).start(), LiveServer(env).start()]
+    env = server_env(
+        database_url=database_url, redis_url=redis_url, instance_path=tmp, channel_prefix=f"two-{os.getpid()}"
+    )
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "seed-demo")
+    servers = [LiveServer(env, tmp / f"server-{name}.log", name=f"server {name}").start() for name in "AB"]
     yield servers, database_url
     for server in servers:
         server.stop()
@@ -78,7 +80,7 @@ def test_change_on_server_a_reaches_stream_on_server_b(shared_services):
         ).scalar_one()
     engine.dispose()
 
-    caregiver = Browser(server_b.url)
+    caregiver = Browser(server_b.base_url)
     caregiver.sign_in("caregiver@demo.respite.test")
     events = queue.Queue()
     stream = caregiver.get("/events", timeout=30)
@@ -93,7 +95,7 @@ def test_change_on_server_a_reaches_stream_on_server_b(shared_services):
     threading.Thread(target=read, daemon=True).start()
     assert events.get(timeout=5)[1] == "retry: 3000"  # the stream is open and subscribed
 
-    coordinator = Browser(server_a.url)
+    coordinator = Browser(server_a.base_url)
     coordinator.sign_in("coordinator@demo.respite.test")
     sent_at = time.monotonic()
     response = coordinator.post(f"/sessions/{session_id}/cancel", "/coordinator", {"reason": "Test"})

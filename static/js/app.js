@@ -10,6 +10,7 @@
 
   function setState(state, text) {
     document.querySelectorAll(".live-status").forEach(function (el) {
+      el.hidden = false; // hidden in the HTML: without JavaScript there is no live stream to report on
       el.dataset.state = state;
       el.textContent = text;
     });
@@ -63,5 +64,13 @@
 
   document.addEventListener("htmx:sseClose", function () {
     setState("closed", "Reconnecting…");
+  });
+  // Sign-up: start the time-zone list at the zone this device is in, when the list has it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var select = document.querySelector("form[data-detect-timezone] select[name=timezone]");
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (select && zone && select.value === "UTC" && select.querySelector('option[value="' + zone + '"]')) {
+      select.value = zone;
+    }
   });
 })();
