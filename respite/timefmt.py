@@ -42,10 +42,11 @@ def local(value: datetime, zone=None):
 
 def register_filters(app):
     @app.template_filter("localtime")
-    def localtime(value, fmt="%a %-d %b %Y, %H:%M"):
+    def localtime(value, fmt="%a %-d %b %Y, %H:%M", zone=None):
+        """`value` in the viewer's zone, or in `zone` (an IANA name) when one is given."""
         if value is None:
             return ""
-        return local(value).strftime(fmt)
+        return local(value, zone_or_utc(zone) if zone else None).strftime(fmt)
 
     @app.template_filter("hours")
     def hours(minutes):

@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 
 from .. import realtime
 from ..extensions import db
+from ..htmx import is_fragment_request, render_page_or_fragment
 from ..models import AuditLog, Center
 from ..scheduling import services as scheduling
 from ..security import public, roles_required
@@ -45,8 +46,9 @@ def caregiver_dashboard():
 @roles_required("provider")
 def provider_dashboard():
     profile = current_user.provider_profile
-    return render_template(
+    return render_page_or_fragment(
         "main/provider.html",
+        "main/_provider_sessions.html",
         profile=profile,
         assignments=scheduling.upcoming_for_provider(profile) if profile else [],
     )
@@ -56,6 +58,10 @@ def provider_dashboard():
 @roles_required("coordinator")
 def coordinator_dashboard():
     recent = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(8)).all()
+    if is_fragment_request():
+        return render_template(
+            "main/_coordinator_queue.html", queue=scheduling.request_queue(), counts=scheduling.status_counts()
+        )
     return render_template(
         "main/coordinator.html",
         queue=scheduling.request_queue(),
@@ -68,7 +74,9 @@ def coordinator_dashboard():
 @roles_required("kiosk")
 def kiosk_dashboard():
     center = db.session.get(Center, current_user.center_id)
-    return render_template("main/kiosk.html", center=center, sessions=scheduling.center_day(center))
+    return render_page_or_fragment(
+        "main/kiosk.html", "main/_kiosk_board.html", center=center, sessions=scheduling.center_day(center)
+    )
 
 
 @bp.get("/healthz")
