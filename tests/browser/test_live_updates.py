@@ -5,8 +5,10 @@ import re
 
 from playwright.sync_api import expect
 
+from respite.demo import DEMO_PASSWORD
+
 from ..servers import RedisServer
-from .pages import DEMO_EMAILS, visit
+from .pages import DEMO_EMAILS, sign_in, visit
 
 CAREGIVER = DEMO_EMAILS["caregiver"]
 RECONNECT_TIMEOUT_MS = 30_000
@@ -84,3 +86,26 @@ def test_stream_reconnects_after_redis_restarts(start_server, page_for, tmp_path
         assert page.evaluate("() => window.respiteUnreloaded") is True
     finally:
         redis_server.stop()
+
+
+def test_a_cancellation_reaches_the_coordinators_open_page(page_for, live_server):
+    """The whole loop: a caregiver cancels on a phone; the coordinator's open queue updates by itself."""
+    coordinator = page_for("coordinator")
+    expect(coordinator.locator(".live-status")).to_have_attribute("data-state", "open")
+    queue = coordinator.locator("#coordinator-queue")
+    expect(queue).to_contain_text("Afternoon with the sensory room")
+    mark_document(coordinator)
+
+    family = page_for("caregiver", sign_in=False)
+    sign_in(family, live_server.base_url, "caregiver2@demo.respite.test", DEMO_PASSWORD)
+    requested = family.locator("#upcoming li", has_text="Requested")
+    requested.locator("summary").click()
+    requested.get_by_label("Reason").fill("Lily has a fever")
+    visit(family, "cancel-confirm")
+    requested.get_by_role("button", name="Yes, cancel it").click()
+    expect(family.locator(".flash-success")).to_contain_text("The session is cancelled")
+    expect(family.locator("#upcoming")).not_to_contain_text("Requested")
+
+    expect(queue).not_to_contain_text("Afternoon with the sensory room")
+    assert coordinator.evaluate("() => window.respiteUnreloaded") is True
+    visit(coordinator, "dashboard-after-cancel")
