@@ -69,6 +69,18 @@ def run_flask(env, *args, timeout=120):
     return result.stdout
 
 
+def stop_process(process, timeout=10):
+    """Ask a child process to stop, and make it stop if it won't."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def gunicorn_command(port, workers=1):
     # One worker is plenty for one browser, and starts fastest.
     return [
@@ -132,15 +144,8 @@ class LiveServer:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(timeout=10)
-            self.process = None
+        stop_process(self.process)
+        self.process = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -223,12 +228,5 @@ class RedisServer:
         raise RuntimeError(f"redis-server on port {self.port} did not start")
 
     def stop(self):
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(timeout=10)
-            self.process = None
+        stop_process(self.process)
+        self.process = None
