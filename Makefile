@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+# The browser tests drive Debian's Chromium by path; Playwright downloads no browser.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 
-.PHONY: run test lint browser-test bench clean
+.PHONY: run test lint browser-test bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,19 +24,27 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-runtime
 
+chromium:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	    || { echo "Could not install chromium: install Debian's chromium package, or set CHROMIUM_PATH"; exit 1; }; \
+	fi
+
 run: $(VENV)/.installed-runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check respite tests bench scripts app.py wsgi.py gunicorn.conf.py
 	$(BIN)/python scripts/vendor_assets.py --check
 
-browser-test: $(VENV)/.installed-dev
+browser-test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
