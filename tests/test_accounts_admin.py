@@ -250,3 +250,10 @@ def test_an_invitation_signed_with_another_key_is_not_found(app, client, invitat
     monkeypatch.setitem(app.config, "SECRET_KEY", "some other key")
 
     assert client.get(invitation).status_code == 404
+
+
+def test_invite_form_starts_in_the_coordinators_zone(as_coordinator):
+    as_coordinator.user.timezone = "Europe/Lisbon"
+    db.session.flush()
+    text = as_coordinator.get("/admin/users").get_data(as_text=True)
+    assert '<option selected value="Europe/Lisbon">' in text

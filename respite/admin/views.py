@@ -19,7 +19,8 @@ AUDIT_PAGE_SIZE = 50
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required("coordinator")
 def users():
-    form = InviteForm()
+    # New staff most often work where the coordinator does: start from the coordinator's zone.
+    form = InviteForm(timezone=current_user.timezone)
     invited = invitation_link = None
     status = 200
     if form.validate_on_submit():
@@ -37,7 +38,7 @@ def users():
             status = 422
         else:
             invitation_link = request.host_url.rstrip("/") + f"/invitation/{token}"
-            form = InviteForm(formdata=None)
+            form = InviteForm(formdata=None, timezone=current_user.timezone)
     elif form.errors:
         status = 422
     people = db.session.scalars(
