@@ -1,0 +1,56 @@
+"""Configuration comes from the environment, once, with safe defaults."""
+
+from datetime import timedelta
+
+import pytest
+
+from respite import create_app
+from respite.config import Config, normalise_database_url
+
+
+def test_environment_settings_are_read():
+    settings = Config.from_env(
+        {
+            "SECRET_KEY": "s3cret",
+            "DATABASE_URL": "postgres://u:p@db/respite",
+            "REDIS_URL": "redis://cache:6379/1",
+            "ATTACHMENT_KEY": "k",
+            "RETENTION_DAYS": "30",
+            "SESSION_TIMEOUT_MINUTES": "45",
+            "SSE_CHANNEL_PREFIX": "site-b",
+            "SSE_HEARTBEAT_SECONDS": "5",
+            "SSE_STREAM_MAX_SECONDS": "60",
+            "RESPITE_ENV": "production",
+        }
+    )
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/respite"
+    assert settings["REDIS_URL"] == "redis://cache:6379/1"
+    assert settings["RETENTION_DAYS"] == 30
+    assert settings["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=45)
+    assert (settings["SSE_CHANNEL_PREFIX"], settings["SSE_HEARTBEAT_SECONDS"]) == ("site-b", 5.0)
+    assert settings["SSE_STREAM_MAX_SECONDS"] == 60.0
+    assert settings["PRODUCTION"] is True
+    assert settings["SESSION_COOKIE_SECURE"] is True
+
+
+def test_unset_environment_means_defaults():
+    assert Config.from_env({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg_3(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_production_refuses_the_default_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("RESPITE_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app({"REDIS_URL": "redis://127.0.0.1:1/0"}, instance_path=str(tmp_path))
