@@ -73,7 +73,10 @@ def minutes_left_this_year(profile, zone_name, now=None):
 def upcoming_for_provider(provider_profile, limit=10, now=None):
     return db.session.scalars(
         select(Assignment)
-        .options(joinedload(Assignment.session).joinedload(RespiteSession.recipient))
+        .options(
+            joinedload(Assignment.session).joinedload(RespiteSession.recipient),
+            joinedload(Assignment.session).joinedload(RespiteSession.center),
+        )
         .where(
             Assignment.provider_id == provider_profile.id,
             Assignment.status.in_(("offered", "accepted")),

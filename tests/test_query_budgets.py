@@ -1,0 +1,77 @@
+"""Each page issues a fixed number of SQL statements, however many rows it shows."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from respite.extensions import db
+
+from . import factories
+
+
+@contextmanager
+def counted_statements():
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def make_caregiver_rows(client, n):
+    recipient = factories.CareRecipientFactory(caregiver=client.user.caregiver_profile)
+    for _ in range(n):
+        factories.AssignmentFactory(session=factories.RespiteSessionFactory(recipient=recipient, status="confirmed"))
+
+
+def make_provider_rows(client, n):
+    for _ in range(n):
+        factories.AssignmentFactory(provider=client.user.provider_profile)
+
+
+def make_coordinator_rows(client, n):
+    for _ in range(n):
+        factories.RespiteSessionFactory()
+
+
+def make_kiosk_rows(client, n):
+    from respite.models import utcnow
+
+    for _ in range(n):
+        factories.RespiteSessionFactory(center=client.user.center, starts_at=utcnow(), status="confirmed")
+
+
+# The budgets: sign-in check (user), then the page's own reads.
+BUDGETS = [
+    ("as_caregiver", "/caregiver", make_caregiver_rows, 5),
+    ("as_caregiver", "/caregiver/upcoming", make_caregiver_rows, 3),
+    ("as_provider", "/provider", make_provider_rows, 3),
+    ("as_coordinator", "/coordinator", make_coordinator_rows, 4),
+    ("as_kiosk", "/kiosk", make_kiosk_rows, 3),
+    ("as_coordinator", "/admin/audit", make_coordinator_rows, 3),
+    ("as_coordinator", "/admin/users", make_coordinator_rows, 3),
+]
+
+
+@pytest.mark.parametrize(("client_fixture", "path", "make_rows", "budget"), BUDGETS)
+def test_page_statement_budget(request, client_fixture, path, make_rows, budget):
+    client = request.getfixturevalue(client_fixture)
+    counts = []
+    for rows in (1, 6):
+        make_rows(client, rows if not counts else rows - 1)
+        db.session.flush()
+        db.session.expire_all()  # nothing cached from the setup: the page loads what it shows
+        with counted_statements() as statements:
+            response = client.get(path)
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], f"{path} issues more statements with more rows: {counts}"
+    assert counts[0] == budget, f"{path}: {counts[0]} statements, budget {budget}"
