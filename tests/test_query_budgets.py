@@ -1,11 +1,13 @@
 """Each page issues a fixed number of SQL statements, however many rows it shows."""
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from respite.extensions import db
+from respite.models import Assignment, utcnow
 
 from . import factories
 
@@ -33,8 +35,17 @@ def make_caregiver_rows(client, n):
 
 
 def make_provider_rows(client, n):
-    for _ in range(n):
-        factories.AssignmentFactory(provider=client.user.provider_profile)
+    # One provider can't hold overlapping sessions (the database refuses): one a day.
+    profile = client.user.provider_profile
+    taken = len(profile_assignments(profile))
+    for day in range(taken + 1, taken + n + 1):
+        starts = utcnow() + timedelta(days=day)
+        session = factories.RespiteSessionFactory(starts_at=starts, ends_at=starts + timedelta(hours=3))
+        factories.AssignmentFactory(provider=profile, session=session)
+
+
+def profile_assignments(profile):
+    return db.session.scalars(select(Assignment).where(Assignment.provider_id == profile.id)).all()
 
 
 def make_coordinator_rows(client, n):
@@ -43,8 +54,6 @@ def make_coordinator_rows(client, n):
 
 
 def make_kiosk_rows(client, n):
-    from respite.models import utcnow
-
     for _ in range(n):
         factories.RespiteSessionFactory(center=client.user.center, starts_at=utcnow(), status="confirmed")
 
