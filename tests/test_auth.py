@@ -1,7 +1,8 @@
 """Sign-up, sign-in with lockout, sign-out, and the account page."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -453,3 +454,13 @@ def test_password_change_takes_effect(app, as_caregiver):
     old = _login(app.test_client(), as_caregiver.user.email, TEST_PASSWORD)
     assert old.status_code == 401
     sign_in(app.test_client(), as_caregiver.user, NEW_PASSWORD)
+
+
+def test_sign_in_lasts_the_configured_time_and_is_not_renewed(app, client, caregiver, monkeypatch):
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(minutes=30))
+    response = client.post("/login", data={"email": caregiver.email, "password": TEST_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    assert timedelta(minutes=29) < expires - datetime.now(UTC) <= timedelta(minutes=30)
+    client.get("/caregiver")  # shows (and so removes) the welcome message
+    assert "Set-Cookie" not in client.get("/caregiver").headers

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import login_manager
@@ -41,6 +41,17 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
 
+def _start_session(user):
+    """Sign `user` in for SESSION_TIMEOUT_MINUTES from now (PERMANENT_SESSION_LIFETIME).
+
+    The cookie is not renewed on each request (SESSION_REFRESH_EACH_REQUEST is
+    off), so a sign-in ends that long after it began, and an open live stream
+    never keeps it alive.
+    """
+    session.permanent = True
+    login_user(user)
+
+
 def _safe_next(target):
     """Only same-site paths may be followed after sign-in."""
     if not target:
@@ -67,7 +78,7 @@ def signup():
         user = services.sign_up_caregiver(
             form.display_name.data, form.email.data, form.password.data, form.timezone.data
         )
-        login_user(user)
+        _start_session(user)
         flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
         return redirect(url_for("main.home"))
     status = 422 if form.errors else 200
@@ -83,7 +94,7 @@ def login():
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data)
         if result.user is not None:
-            login_user(result.user)
+            _start_session(result.user)
             flash(f"Signed in as {result.user.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
         form.password.data = ""
@@ -144,7 +155,7 @@ def invitation(token):
         services.accept_invitation(user, form.password.data)
         if current_user.is_authenticated:
             logout_user()
-        login_user(user)
+        _start_session(user)
         flash(f"Welcome, {user.display_name}. Your password is set.", "success")
         return redirect(url_for("main.home"))
     status = 422 if form.errors else 200
