@@ -38,7 +38,9 @@ def load_user(user_id):
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
-login_manager.session_protection = "strong"
+# "basic", not "strong": a phone moving between Wi-Fi and mobile data changes
+# its address, and "strong" would sign a caregiver out mid-day for it.
+login_manager.session_protection = "basic"
 
 
 def _start_session(user):
