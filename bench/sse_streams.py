@@ -57,9 +57,9 @@ def create_users(env, count):
     """Caregiver accounts for the streams, made with the app's own models."""
     os.environ.update(env)
     from respite import create_app
+    from respite.accounts.passwords import hash_password
     from respite.extensions import db
     from respite.models import CaregiverProfile, User
-    from respite.security import hash_password
 
     app = create_app()
     password_hash = hash_password(PASSWORD)

@@ -6,9 +6,12 @@ extensions, blueprints, error pages and the default-deny access rule.
 
 import logging
 import os
+from typing import Any
 
-from flask import Flask, request
-from sqlalchemy import event
+from flask import Flask, Response, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import Engine, event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import realtime
@@ -16,7 +19,7 @@ from .config import DEFAULT_SECRET, Config
 from .extensions import csrf, db, login_manager, migrate
 
 
-def create_app(overrides=None, instance_path=None):
+def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=instance_path or os.environ.get("RESPITE_INSTANCE_PATH") or None,
@@ -45,34 +48,37 @@ def create_app(overrides=None, instance_path=None):
         _configure_sqlite(db.engine)
     realtime.init_app(app)
 
-    from . import cli, errors, security
+    from . import cli, timefmt
+    from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
-    from .auth.views import bp as auth_bp
-    from .main.views import bp as main_bp
+    from .dashboards.views import bp as dashboards_bp
     from .scheduling.views import bp as scheduling_bp
+    from .web import access, errors, health
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(scheduling_bp)
+    for blueprint in (dashboards_bp, accounts_bp, scheduling_bp, admin_bp, health.bp):
+        app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)
-    security.public(app.view_functions["static"])
-    app.before_request(security.enforce_default_deny)
+    access.public(app.view_functions["static"])
+    app.before_request(access.enforce_default_deny)
     app.after_request(_security_headers)
     app.jinja_env.globals["app_name"] = "Respite"
-    from .timefmt import register_filters
-
-    register_filters(app)
+    app.jinja_env.globals["csrf_field"] = _csrf_field
+    timefmt.register_filters(app)
     return app
 
 
-def _configure_sqlite(engine):
+def _csrf_field() -> Markup:
+    """The hidden CSRF input of a form that has no FlaskForm of its own."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+
+
+def _configure_sqlite(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record):
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions
         # begin, so that savepoints and transactional DDL work.
         dbapi_connection.isolation_level = None
@@ -83,11 +89,11 @@ def _configure_sqlite(engine):
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _sqlite_begin(connection):
+    def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def _security_headers(response):
+def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

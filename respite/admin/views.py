@@ -1,24 +1,23 @@
-"""Coordinator pages: people and the audit log."""
+"""Coordinator pages: people (and inviting staff) and the audit log."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from ..auth import services as accounts
+from ..accounts import services as accounts
 from ..extensions import db
-from ..models import AuditLog, User
-from ..security import roles_required
+from ..models import Role
+from ..web.access import roles_required
+from ..web.htmx import render_page
+from . import services
 from .forms import InviteForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-AUDIT_PAGE_SIZE = 50
-
 
 @bp.route("/users", methods=["GET", "POST"])
-@roles_required("coordinator")
-def users():
+@roles_required(Role.COORDINATOR)
+def users() -> ResponseReturnValue:
     # New staff most often work where the coordinator does: start from the coordinator's zone.
     form = InviteForm(timezone=current_user.timezone)
     invited = invitation_link = None
@@ -37,40 +36,27 @@ def users():
             form[error.field].errors.append(str(error))
             status = 422
         else:
+            db.session.commit()
             invitation_link = request.host_url.rstrip("/") + f"/invitation/{token}"
             form = InviteForm(formdata=None, timezone=current_user.timezone)
     elif form.errors:
         status = 422
-    people = db.session.scalars(
-        select(User).options(joinedload(User.center)).order_by(User.role, User.display_name)
-    ).all()
     return render_template(
-        "admin/users.html", form=form, people=people, invited=invited, invitation_link=invitation_link
+        "admin/users.html", form=form, people=services.people(), invited=invited, invitation_link=invitation_link
     ), status
 
 
 @bp.get("/audit")
-@roles_required("coordinator")
-def audit_log():
+@roles_required(Role.COORDINATOR)
+def audit_log() -> Response:
     action = request.args.get("action", "").strip()[:64]
-    page = request.args.get("page", 1, type=int)
-    query = select(AuditLog).options(joinedload(AuditLog.actor))
-    count_query = select(func.count()).select_from(AuditLog)
-    if action:
-        # A prefix, not a pattern: "_" and "%" in it match only themselves.
-        matches = AuditLog.action.startswith(action, autoescape=True)
-        query = query.where(matches)
-        count_query = count_query.where(matches)
-    total = db.session.scalar(count_query)
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
-    # Within the pages there are: a huge number would overflow the database's OFFSET.
-    page = min(max(page or 1, 1), pages)
-    rows = db.session.scalars(
-        query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)
-    ).all()
-    template = (
-        "admin/_audit_rows.html"
-        if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
-        else "admin/audit.html"
+    page = services.audit_page(action, request.args.get("page", 1, type=int) or 1)
+    return render_page(
+        "admin/audit.html",
+        "admin/_audit_region.html",
+        rows=page.rows,
+        action=action,
+        page=page.page,
+        pages=page.pages,
+        total=page.total,
     )
-    return render_template(template, rows=rows, action=action, page=page, pages=pages, total=total)

@@ -1,24 +1,22 @@
-"""Scheduling routes: the caregiver's live list of coming sessions, and cancelling one."""
+"""Scheduling routes: acting on one session (cancelling it, so far)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..security import roles_required
-from . import services
+from ..extensions import db
+from ..models import Role
+from ..web.access import roles_required
+from . import lifecycle, services
 
 bp = Blueprint("scheduling", __name__)
-
-
-@bp.get("/caregiver/upcoming")
-@roles_required("caregiver")
-def caregiver_upcoming():
-    profile = services.caregiver_profile_for(current_user)
-    return render_template("scheduling/_upcoming.html", upcoming=services.upcoming_for_caregiver(profile))
+# Templates show an action's button exactly when the service would allow it.
+bp.add_app_template_global(lifecycle.can_cancel, "can_cancel")
 
 
 @bp.post("/sessions/<int:session_id>/cancel")
-@roles_required("caregiver", "coordinator")
-def cancel(session_id):
+@roles_required(Role.CAREGIVER, Role.COORDINATOR)
+def cancel(session_id: int) -> ResponseReturnValue:
     session = services.get_session_for(current_user, session_id)
     if session is None:
         abort(404)
@@ -32,5 +30,6 @@ def cancel(session_id):
     except services.SchedulingError as error:
         flash(str(error), "error")
     else:
-        flash("The session is cancelled. Everyone involved has been told.", "success")
-    return redirect(url_for("main.home"))
+        db.session.commit()
+        flash("The session is cancelled.", "success")
+    return redirect(url_for("dashboards.home"))

@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright
 from respite.config import Config
 from respite.demo import DEMO_PASSWORD
 
-from ..conftest import create_scratch_database
+from ..helpers import create_scratch_database
 from ..servers import LiveServer, run_flask, server_env
 from . import pages
 from .pages import DEMO_EMAILS

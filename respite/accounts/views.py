@@ -1,0 +1,156 @@
+"""Routes for signing up, in and out, invitations and the account page."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import db
+from ..models import Role
+from ..web.access import public, roles_required, signed_in
+from . import services
+from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm
+
+bp = Blueprint("accounts", __name__)
+
+GENERIC_FAILURE = (
+    "That email and password don't match. After several failed tries an account "
+    "is paused for {minutes} minutes; if you have forgotten your password, ask your coordinator."
+)
+
+# A kiosk is a shared tablet: it has no account page of its own to change.
+ACCOUNT_ROLES = (Role.CAREGIVER, Role.PROVIDER, Role.COORDINATOR)
+
+
+def generic_failure():
+    """The one message for every failed sign-in, whatever the reason."""
+    return GENERIC_FAILURE.format(minutes=int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60))
+
+
+def _start_session(user):
+    """Sign `user` in for SESSION_TIMEOUT_MINUTES from now (PERMANENT_SESSION_LIFETIME).
+
+    The cookie is not renewed on each request (SESSION_REFRESH_EACH_REQUEST is
+    off), so a sign-in ends that long after it began, and an open live stream
+    never keeps it alive.
+    """
+    session.permanent = True
+    login_user(user)
+
+
+def _safe_next(target):
+    """Only same-site paths may be followed after sign-in."""
+    if not target:
+        return None
+    # Browsers read a backslash as a slash and drop tabs and newlines, so
+    # "/\\evil.example" would leave the site: refuse them outright.
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@public
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboards.home"))
+    form = SignUpForm()
+    if request.method == "GET":
+        form.timezone.data = request.args.get("tz") or "UTC"
+    if form.validate_on_submit():
+        user = services.sign_up_caregiver(
+            form.display_name.data, form.email.data, form.password.data, form.timezone.data
+        )
+        db.session.commit()
+        _start_session(user)
+        flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
+        return redirect(url_for("dashboards.home"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/signup.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboards.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data)
+        db.session.commit()  # failures are counted and audited too
+        if result.user is not None:
+            _start_session(result.user)
+            flash(f"Signed in as {result.user.display_name}.", "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("dashboards.home"))
+        form.password.data = ""
+        return render_template("accounts/login.html", form=form, failure=generic_failure()), 401
+    status = 422 if form.errors else 200
+    return render_template("accounts/login.html", form=form, failure=None), status
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    services.record_sign_out(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@roles_required(*ACCOUNT_ROLES)
+def account():
+    user = current_user._get_current_object()
+    form = AccountForm(obj=user, current_user_id=user.id, current_email=user.email)
+    if form.validate_on_submit():
+        changed = services.update_account(user, form.display_name.data, form.email.data, form.timezone.data)
+        db.session.commit()
+        if changed:
+            flash("Your account details are saved.", "success")
+        else:
+            flash("Nothing changed.", "info")
+        return redirect(url_for("accounts.account"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/account.html", form=form, password_form=PasswordChangeForm()), status
+
+
+@bp.post("/account/password")
+@roles_required(*ACCOUNT_ROLES)
+def change_password():
+    user = current_user._get_current_object()
+    password_form = PasswordChangeForm()
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(user, password_form.current_password.data, password_form.new_password.data)
+        except services.AccountError as error:
+            db.session.commit()  # the failed attempt's audit row
+            password_form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Your password is changed.", "success")
+            return redirect(url_for("accounts.account"))
+    form = AccountForm(obj=user, current_user_id=user.id, current_email=user.email)
+    return render_template("accounts/account.html", form=form, password_form=password_form), 422
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def invitation(token):
+    user = services.user_for_invitation(token)
+    if user is None:
+        abort(404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        services.accept_invitation(user, form.password.data)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        _start_session(user)
+        flash(f"Welcome, {user.display_name}. Your password is set.", "success")
+        return redirect(url_for("dashboards.home"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/invitation.html", form=form, invited=user), status

@@ -1,0 +1,90 @@
+"""The landing route and each role's dashboard, composed from the domains' queries.
+
+Each dashboard is a page with one live region: the page's own URL answers an
+htmx request with the region alone (respite.web.htmx.render_page).
+"""
+
+from flask import Blueprint, Response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ..admin import services as admin
+from ..care import services as care
+from ..models import Role
+from ..scheduling import services as scheduling
+from ..web.access import public, roles_required
+from ..web.htmx import is_region_request, render_page
+
+bp = Blueprint("dashboards", __name__)
+
+DASHBOARDS = {
+    Role.CAREGIVER: "dashboards.caregiver",
+    Role.PROVIDER: "dashboards.provider",
+    Role.COORDINATOR: "dashboards.coordinator",
+    Role.KIOSK: "dashboards.kiosk",
+}
+
+
+@bp.app_context_processor
+def dashboard_endpoint() -> dict[str, str | None]:
+    """`home_endpoint`: where the signed-in user's Home link leads."""
+    role = getattr(current_user, "role", None)
+    return {"home_endpoint": DASHBOARDS.get(role) if role else None}
+
+
+@bp.get("/")
+@public
+def home() -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return render_template("dashboards/welcome.html")
+    return redirect(url_for(DASHBOARDS[current_user.role]))
+
+
+@bp.get("/caregiver")
+@roles_required(Role.CAREGIVER)
+def caregiver() -> Response:
+    profile = care.caregiver_profile_for(current_user)
+    return render_page(
+        "dashboards/caregiver.html",
+        "dashboards/_caregiver_region.html",
+        profile=profile,
+        recipients=care.recipients_for(profile) if profile and not is_region_request() else [],
+        upcoming=scheduling.upcoming_for_caregiver(profile) if profile else [],
+        minutes_left=scheduling.minutes_left_this_year(profile, current_user.timezone) if profile else 0,
+    )
+
+
+@bp.get("/provider")
+@roles_required(Role.PROVIDER)
+def provider() -> Response:
+    profile = current_user.provider_profile
+    return render_page(
+        "dashboards/provider.html",
+        "dashboards/_provider_region.html",
+        profile=profile,
+        assignments=scheduling.upcoming_for_provider(profile) if profile else [],
+    )
+
+
+@bp.get("/coordinator")
+@roles_required(Role.COORDINATOR)
+def coordinator() -> Response:
+    return render_page(
+        "dashboards/coordinator.html",
+        "dashboards/_coordinator_region.html",
+        queue=scheduling.request_queue(),
+        counts=scheduling.status_counts(),
+        recent=[] if is_region_request() else admin.recent_activity(),
+    )
+
+
+@bp.get("/kiosk")
+@roles_required(Role.KIOSK)
+def kiosk() -> Response:
+    center = current_user.center
+    return render_page(
+        "dashboards/kiosk.html",
+        "dashboards/_kiosk_region.html",
+        center=center,
+        sessions=scheduling.center_day(center) if center else [],
+    )

@@ -1,0 +1,103 @@
+"""Demo sessions in every state around today, with their providers and a visit note."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ..extensions import db
+from ..models import (
+    Assignment,
+    AssignmentStatus,
+    CaregiverProfile,
+    CareRecipient,
+    LocationKind,
+    ProviderProfile,
+    RespiteSession,
+    SessionStatus,
+    VisitNote,
+)
+from .accounts import ZONE, People
+from .care import Families
+
+S = SessionStatus
+
+
+@dataclass
+class Sessions:
+    requested: RespiteSession
+    confirmed: RespiteSession
+
+
+def seed(people: People, families: Families, now: datetime) -> Sessions:
+    zone = ZoneInfo(ZONE)
+    rosa, james, elena, lily = people.rosa, people.james, families.elena, families.lily
+    providers = people.providers
+    # Kiosk codes are unique in the table: draw them all at once, without repeats.
+    kiosk_codes = iter(secrets.SystemRandom().sample(range(10**6), 10))
+
+    def at(days: int, hour: int, minutes: int = 0) -> datetime:
+        day = now.astimezone(zone).date() + timedelta(days=days)
+        return datetime.combine(day, time(hour, minutes), zone).astimezone(UTC)
+
+    def session(
+        caregiver: CaregiverProfile,
+        recipient: CareRecipient,
+        start: datetime,
+        end: datetime,
+        status: S,
+        **extra: object,
+    ) -> RespiteSession:
+        row = RespiteSession(
+            caregiver=caregiver,
+            recipient=recipient,
+            center=people.center,
+            location_kind=LocationKind.CENTER,
+            starts_at=start,
+            ends_at=end,
+            status=status,
+            **extra,
+        )
+        if status in (S.CONFIRMED, S.CHECKED_IN, S.COMPLETED):
+            row.kiosk_code = f"{next(kiosk_codes):06d}"
+        db.session.add(row)
+        return row
+
+    def assign(row: RespiteSession, provider: ProviderProfile) -> None:
+        db.session.add(
+            Assignment(
+                session=row,
+                provider=provider,
+                status=AssignmentStatus.ACCEPTED,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+            )
+        )
+
+    requested = session(
+        rosa,
+        elena,
+        at(3, 9),
+        at(3, 13),
+        S.REQUESTED,
+        request_notes="I have a hospital appointment of my own that morning.",
+    )
+    session(james, lily, at(5, 13), at(5, 17), S.REQUESTED, request_notes="Afternoon with the sensory room, please.")
+    confirmed = session(rosa, elena, at(1, 10), at(1, 14), S.CONFIRMED)
+    assign(confirmed, providers[0])
+    today = session(james, lily, at(0, 8), at(0, 20), S.CHECKED_IN, checked_in_at=at(0, 8, 5))
+    assign(today, providers[1])
+    done = session(
+        rosa, elena, at(-6, 9), at(-6, 12), S.COMPLETED, checked_in_at=at(-6, 9, 2), checked_out_at=at(-6, 12, 1)
+    )
+    assign(done, providers[0])
+    db.session.add(
+        VisitNote(
+            session=done,
+            author=people.users["provider@demo.respite.test"],
+            body="Elena was cheerful; we looked at photo albums and had tea at 3. Ate a full lunch.",
+        )
+    )
+    session(james, lily, at(-3, 10), at(-3, 14), S.CANCELLED, status_reason="Lily had a cold.")
+    db.session.flush()
+    return Sessions(requested=requested, confirmed=confirmed)

@@ -1,0 +1,66 @@
+"""The domain model, one module per area; import every table from here (`from respite.models import User`).
+
+Models hold data and small derived facts (a display name, whether an account
+is locked). Rules that change state live in each domain's services; the
+schema itself is created by the Alembic migrations under migrations/.
+"""
+
+from .accounts import CaregiverProfile, CaregiverType, Center, ProviderProfile, Role, User
+from .audit import AuditLog
+from .base import UTCDateTime, utcnow
+from .care import CareRecipient
+from .messaging import Attachment, Conversation, Message, Participant
+from .scheduling import (
+    Assignment,
+    AssignmentStatus,
+    Availability,
+    AvailabilityKind,
+    LocationKind,
+    RespiteSession,
+    SessionStatus,
+    VisitNote,
+)
+
+# Used by the seed and tests to count rows without importing each model.
+ALL_MODELS = (
+    User,
+    Center,
+    CaregiverProfile,
+    CareRecipient,
+    ProviderProfile,
+    Availability,
+    RespiteSession,
+    Assignment,
+    VisitNote,
+    Conversation,
+    Participant,
+    Message,
+    Attachment,
+    AuditLog,
+)
+
+__all__ = [
+    "ALL_MODELS",
+    "Assignment",
+    "AssignmentStatus",
+    "Attachment",
+    "AuditLog",
+    "Availability",
+    "AvailabilityKind",
+    "CareRecipient",
+    "CaregiverProfile",
+    "CaregiverType",
+    "Center",
+    "Conversation",
+    "LocationKind",
+    "Message",
+    "Participant",
+    "ProviderProfile",
+    "RespiteSession",
+    "Role",
+    "SessionStatus",
+    "User",
+    "UTCDateTime",
+    "VisitNote",
+    "utcnow",
+]

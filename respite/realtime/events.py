@@ -1,0 +1,11 @@
+"""The kinds of live event, declared once: publishers name them, pages listen for them."""
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    MESSAGE = "message"  # a conversation has a new message
+    READ = "read"  # someone read a conversation
+    SESSION = "session"  # a respite session changed
+    KIOSK = "kiosk"  # a center's board changed
+    PING = "ping"  # a test event with no meaning to a page

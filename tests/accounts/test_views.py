@@ -1,0 +1,465 @@
+"""Sign-up, sign-in with lockout, sign-out, and the account page."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+
+from respite.accounts import services
+from respite.accounts.passwords import password_needs_rehash, verify_password
+from respite.accounts.views import _safe_next, generic_failure
+from respite.extensions import db
+from respite.models import CaregiverProfile, User, utcnow
+from tests import factories
+from tests.helpers import TEST_PASSWORD, audit_rows, field_error, sign_in
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def _count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _login(client, email, password, **query):
+    return client.post("/login", query_string=query, data={"email": email, "password": password})
+
+
+def _failure_message(response):
+    match = re.search(r'<div class="form-errors" role="alert" id="login-failure"><p>(.*?)</p>', response.text)
+    return match and match.group(1)
+
+
+# --- Sign-up ------------------------------------------------------------------------
+
+SIGN_UP = {
+    "display_name": "Rosa Martinez",
+    "email": "Rosa.Martinez@Example.COM",
+    "password": "tea at three o'clock",
+    "timezone": "America/Chicago",
+}
+
+
+def test_sign_up_page_preselects_the_browsers_zone(client):
+    response = client.get("/signup?tz=Europe/Paris")
+
+    assert response.status_code == 200
+    assert '<option selected value="Europe/Paris">' in response.text
+
+
+def test_sign_up_creates_a_caregiver_and_signs_in(client):
+    response = client.post("/signup", data=SIGN_UP, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert response.request.path == "/caregiver"
+    assert "Welcome, Rosa Martinez. Your account is ready." in response.text
+    user = db.session.scalar(select(User).where(User.email == "rosa.martinez@example.com"))
+    assert user.role == "caregiver"
+    assert user.timezone == "America/Chicago"
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, SIGN_UP["password"])
+    assert user.caregiver_profile.full_name == "Rosa Martinez"
+    (signed_up,) = audit_rows("auth.sign_up")
+    assert signed_up.actor_id == user.id
+    assert signed_up.entity_type == "User"
+    assert signed_up.entity_id == str(user.id)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("display_name", "", "Tell us your name."),
+        ("email", "rosa-at-example", "Enter a valid email address."),
+        ("email", "rosa@example.test", "Enter a valid email address."),  # a reserved domain
+        ("email", "", "Enter your email."),
+        ("password", "short", "Use at least 10 characters."),
+        ("timezone", "Mars/Olympus_Mons", "Choose a time zone from the list."),
+        ("timezone", "", "Choose a time zone from the list."),
+    ],
+)
+def test_sign_up_refuses_bad_input_beside_the_field(client, field, value, message):
+    response = client.post("/signup", data={**SIGN_UP, field: value})
+
+    assert response.status_code == 422
+    assert message in field_error(response, field)
+    assert "Please correct the field marked below." in response.text
+    assert _count(User) == 0
+    assert _count(CaregiverProfile) == 0
+    assert audit_rows() == []
+
+
+@pytest.mark.parametrize("email", ["taken@example.com", "TAKEN@Example.Com"])
+def test_sign_up_refuses_an_email_in_use_whatever_its_case(client, email):
+    factories.UserFactory(email="taken@example.com")
+
+    response = client.post("/signup", data={**SIGN_UP, "email": email})
+
+    assert response.status_code == 422
+    assert "An account with this email already exists" in field_error(response, "email")
+    assert _count(User) == 1
+    assert audit_rows("auth.sign_up") == []
+
+
+@pytest.mark.parametrize("path", ["/signup", "/login"])
+def test_signed_in_user_is_sent_home_from_sign_up_and_sign_in(as_caregiver, path):
+    response = as_caregiver.get(path)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+# --- Sign-in ---------------------------------------------------------------------------
+
+
+def test_sign_in_page(client):
+    response = client.get("/login?next=/account")
+
+    assert response.status_code == 200
+    assert 'action="/login?next=/account"' in response.text
+    assert _failure_message(response) is None
+
+
+@pytest.mark.parametrize(
+    ("role", "dashboard"),
+    [("caregiver", "/caregiver"), ("provider", "/provider"), ("coordinator", "/coordinator"), ("kiosk", "/kiosk")],
+)
+def test_each_role_signs_in_to_its_dashboard(request, client, role, dashboard):
+    user = request.getfixturevalue(role)
+
+    response = client.post(
+        "/login", data={"email": user.email.upper(), "password": TEST_PASSWORD}, follow_redirects=True
+    )
+
+    assert response.status_code == 200
+    assert response.request.path == dashboard
+    assert f"Signed in as {user.display_name}." in response.text
+    (login,) = audit_rows("auth.login")
+    assert (login.actor_id, login.actor_role, login.entity_id) == (user.id, role, str(user.id))
+    assert user.last_login_at > utcnow() - timedelta(minutes=1)
+
+
+def test_empty_sign_in_form_shows_what_is_missing(client):
+    response = client.post("/login", data={"email": "", "password": ""})
+
+    assert response.status_code == 422
+    assert field_error(response, "email") == "Enter your email."
+    assert field_error(response, "password") == "Enter your password."
+    assert audit_rows() == []
+
+
+def _inactive(user):
+    user.active = False
+
+
+def _locked(user):
+    user.locked_until = utcnow() + timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(
+    ("case", "prepare", "email", "password", "reason"),
+    [
+        ("wrong password", None, None, "not the password", "password"),
+        ("unknown email", None, "nobody@example.test", TEST_PASSWORD, "unknown"),
+        ("inactive account", _inactive, None, TEST_PASSWORD, "inactive"),
+        ("locked account", _locked, None, TEST_PASSWORD, "locked"),
+    ],
+)
+def test_failed_sign_in_gives_one_generic_message(
+    client, caregiver, monkeypatch, case, prepare, email, password, reason
+):
+    if prepare:
+        prepare(caregiver)
+        db.session.flush()
+    password_checks = []
+    monkeypatch.setattr(
+        services, "verify_password", lambda *args: password_checks.append(args) or verify_password(*args)
+    )
+
+    response = _login(client, email or caregiver.email, password)
+
+    assert response.status_code == 401
+    assert _failure_message(response) == generic_failure().replace("'", "&#39;")
+    assert "15 minutes" in generic_failure()
+    assert 'value="not the password"' not in response.text
+    (failed,) = audit_rows("auth.login_failed")
+    assert failed.actor_id is None
+    assert failed.meta["reason"] == reason
+    # Every failure costs one password check, so timing tells no more than the message.
+    assert len(password_checks) == 1
+    assert client.get("/caregiver").status_code == 302
+
+
+@pytest.mark.parametrize("limit", [5, 3])
+def test_sign_in_locks_the_account_after_too_many_failures(app, client, caregiver, monkeypatch, limit):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", limit)
+    for _ in range(limit - 1):
+        assert _login(client, caregiver.email, "wrong guess").status_code == 401
+    assert caregiver.locked_until is None
+    assert audit_rows("auth.locked") == []
+
+    assert _login(client, caregiver.email, "wrong guess").status_code == 401
+
+    assert caregiver.is_locked()
+    assert caregiver.locked_until > utcnow() + app.config["LOGIN_LOCKOUT"] - timedelta(minutes=1)
+    (locked,) = audit_rows("auth.locked")
+    assert locked.entity_id == str(caregiver.id)
+    # Even the right password is refused while the account waits.
+    response = _login(client, caregiver.email, TEST_PASSWORD)
+    assert response.status_code == 401
+    assert audit_rows("auth.login") == []
+    assert len(audit_rows("auth.login_failed")) == limit + 1
+
+
+def test_sign_in_works_again_once_the_lockout_has_passed(client, caregiver):
+    caregiver.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.flush()
+
+    response = _login(client, caregiver.email, TEST_PASSWORD)
+
+    assert response.status_code == 302
+    assert caregiver.locked_until is None
+    assert len(audit_rows("auth.login")) == 1
+
+
+def test_a_successful_sign_in_resets_the_failure_count(app, client, caregiver, monkeypatch):
+    limit = 3
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", limit)
+    for _ in range(limit - 1):
+        _login(client, caregiver.email, "wrong guess")
+
+    sign_in(client, caregiver)
+    client.post("/logout")
+    for _ in range(limit - 1):
+        _login(client, caregiver.email, "wrong guess")
+
+    assert caregiver.failed_logins == limit - 1
+    assert not caregiver.is_locked()
+
+
+def test_lockout_message_follows_the_configured_duration(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LOCKOUT", timedelta(minutes=30))
+
+    response = _login(client, "nobody@example.test", "whatever")
+
+    assert "paused for 30 minutes" in response.text
+
+
+def test_sign_in_upgrades_an_outdated_password_hash(client):
+    weak_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(TEST_PASSWORD)
+    user = factories.UserFactory(password_hash=weak_hash)
+
+    sign_in(client, user)
+
+    assert user.password_hash != weak_hash
+    assert not password_needs_rehash(user.password_hash)
+    assert verify_password(user.password_hash, TEST_PASSWORD)
+
+
+def test_invited_user_without_a_password_cannot_sign_in(client):
+    invited = factories.UserFactory(role="provider", password_hash=None)
+
+    assert _login(client, invited.email, "").status_code == 422
+    assert _login(client, invited.email, "any password at all").status_code == 401
+
+
+@pytest.mark.parametrize("target", ["/account", "/caregiver?tab=hours"])
+def test_sign_in_follows_a_same_site_next(client, caregiver, target):
+    response = _login(client, caregiver.email, TEST_PASSWORD, next=target)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "evil.example/path",
+        "http:/evil.example",
+    ],
+)
+def test_sign_in_refuses_an_open_redirect(client, caregiver, target):
+    response = _login(client, caregiver.email, TEST_PASSWORD, next=target)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "/ok\nSet-Cookie: x=1", "", None])
+def test_safe_next_keeps_only_plain_site_paths(target):
+    assert _safe_next(target) is None
+
+
+def test_sign_in_after_the_redirect_returns_to_the_page(client, caregiver):
+    login_url = client.get("/account").headers["Location"]
+
+    response = client.post(login_url, data={"email": caregiver.email, "password": TEST_PASSWORD})
+
+    assert response.headers["Location"] == "/account"
+
+
+# --- Sign-out -------------------------------------------------------------------------
+
+
+def test_sign_out_is_post_only(as_caregiver):
+    response = as_caregiver.get("/logout")
+
+    assert response.status_code == 405
+    assert as_caregiver.get("/caregiver").status_code == 200
+    assert audit_rows("auth.logout") == []
+
+
+def test_sign_out_ends_the_session_and_is_audited(as_caregiver):
+    response = as_caregiver.post("/logout", follow_redirects=True)
+
+    assert response.request.path == "/login"
+    assert "You are signed out." in response.text
+    (logout,) = audit_rows("auth.logout")
+    assert logout.actor_id == as_caregiver.user.id
+    dashboard = as_caregiver.get("/caregiver")
+    assert dashboard.status_code == 302
+    assert urlsplit(dashboard.headers["Location"]).path == "/login"
+
+
+# --- Account details --------------------------------------------------------------------
+
+
+def test_account_page_shows_current_details(as_provider):
+    response = as_provider.get("/account")
+
+    assert response.status_code == 200
+    assert f'value="{as_provider.user.email}"' in response.text
+    assert '<option selected value="America/Chicago">' in response.text
+
+
+def test_account_details_change_and_are_audited(as_caregiver):
+    user = as_caregiver.user
+
+    response = as_caregiver.post(
+        "/account",
+        data={"display_name": "Rosa M. Martinez", "email": "Rosa.New@Example.com", "timezone": "Europe/Madrid"},
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert "Your account details are saved." in response.text
+    assert (user.display_name, user.email, user.timezone) == (
+        "Rosa M. Martinez",
+        "rosa.new@example.com",
+        "Europe/Madrid",
+    )
+    assert user.caregiver_profile.full_name == "Rosa M. Martinez"
+    (update,) = audit_rows("account.update")
+    assert update.meta == {"changed": ["display_name", "email", "timezone"]}
+    assert update.actor_id == user.id
+
+
+def test_account_only_names_the_fields_that_changed(as_provider):
+    user = as_provider.user  # its address is on a reserved domain (.test), as the demo's are
+
+    as_provider.post(
+        "/account", data={"display_name": "New Name", "email": user.email.upper(), "timezone": user.timezone}
+    )
+
+    (update,) = audit_rows("account.update")
+    assert update.meta == {"changed": ["display_name"]}
+    assert user.email == user.email.lower()
+
+
+def test_account_with_nothing_changed_writes_nothing(as_coordinator):
+    user = as_coordinator.user
+
+    response = as_coordinator.post(
+        "/account",
+        data={"display_name": user.display_name, "email": user.email, "timezone": user.timezone},
+        follow_redirects=True,
+    )
+
+    assert "Nothing changed." in response.text
+    assert audit_rows("account.update") == []
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("Taken@Example.com", "An account with this email already exists"),
+        ("rosa@example.test", "Enter a valid email address."),
+        ("", "Enter your email."),
+    ],
+)
+def test_account_refuses_a_bad_or_taken_email(as_caregiver, email, message):
+    factories.UserFactory(email="taken@example.com")
+    before = as_caregiver.user.email
+
+    response = as_caregiver.post(
+        "/account",
+        data={"display_name": "Rosa", "email": email, "timezone": "America/Chicago"},
+    )
+
+    assert response.status_code == 422
+    assert message in field_error(response, "email")
+    assert as_caregiver.user.email == before
+    assert audit_rows("account.update") == []
+
+
+# --- Password ---------------------------------------------------------------------------
+
+
+def _change_password(client, current, new=NEW_PASSWORD, confirm=None):
+    return client.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm": new if confirm is None else confirm},
+    )
+
+
+def test_password_change_refuses_a_wrong_current_password(as_caregiver):
+    response = _change_password(as_caregiver, "not my password")
+
+    assert response.status_code == 422
+    assert field_error(response, "current_password") == "That is not your current password."
+    assert f'value="{as_caregiver.user.email}"' in response.text  # the details form is still filled in
+    assert verify_password(as_caregiver.user.password_hash, TEST_PASSWORD)
+    assert len(audit_rows("account.password_change_failed")) == 1
+
+
+@pytest.mark.parametrize(
+    ("new", "confirm", "field", "message"),
+    [
+        ("short", "short", "new_password", "Use at least 10 characters."),
+        (NEW_PASSWORD, "something else entirely", "confirm", "The two new passwords differ."),
+    ],
+)
+def test_password_change_checks_the_new_password(as_caregiver, new, confirm, field, message):
+    response = _change_password(as_caregiver, TEST_PASSWORD, new, confirm)
+
+    assert response.status_code == 422
+    assert field_error(response, field) == message
+    assert verify_password(as_caregiver.user.password_hash, TEST_PASSWORD)
+
+
+def test_password_change_takes_effect(app, as_caregiver):
+    response = _change_password(as_caregiver, TEST_PASSWORD)
+
+    assert response.status_code == 302
+    assert len(audit_rows("account.password_change")) == 1
+    old = _login(app.test_client(), as_caregiver.user.email, TEST_PASSWORD)
+    assert old.status_code == 401
+    sign_in(app.test_client(), as_caregiver.user, NEW_PASSWORD)
+
+
+def test_sign_in_lasts_the_configured_time_and_is_not_renewed(app, client, caregiver, monkeypatch):
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(minutes=30))
+    response = client.post("/login", data={"email": caregiver.email, "password": TEST_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    assert timedelta(minutes=29) < expires - datetime.now(UTC) <= timedelta(minutes=30)
+    client.get("/caregiver")  # shows (and so removes) the welcome message
+    assert "Set-Cookie" not in client.get("/caregiver").headers

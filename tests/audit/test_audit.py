@@ -1,0 +1,232 @@
+"""The audit trail: what a row holds, the hash chain, the append-only rule, and the coordinator's log page."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+
+from respite import audit
+from respite.admin import services as admin_services
+from respite.extensions import db
+from respite.models import utcnow
+from tests import factories
+from tests.helpers import audit_rows, sign_in
+
+# What each database raises when its trigger refuses to change the log (psycopg maps
+# PL/pgSQL RAISE EXCEPTION to ProgrammingError; SQLite RAISE(ABORT) is a constraint error).
+APPEND_ONLY_ERROR = {"sqlite": IntegrityError, "postgresql": ProgrammingError}
+
+
+def _drop_append_only_triggers(dialect):
+    """Inside the test's transaction only: the rollback at the end puts them back."""
+    if dialect == "postgresql":
+        db.session.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+    else:
+        db.session.execute(text("DROP TRIGGER audit_log_no_update"))
+        db.session.execute(text("DROP TRIGGER audit_log_no_delete"))
+
+
+def _record_several(count=5):
+    user = factories.UserFactory()
+    return [audit.record(f"test.event{n}", user, actor=user, summary=f"event {n}") for n in range(count)]
+
+
+# --- What a row holds ----------------------------------------------------------------
+
+
+def test_a_sign_in_row_holds_who_what_where_and_when(client, caregiver):
+    before = utcnow()
+
+    sign_in(client, caregiver)
+
+    (row,) = audit_rows("auth.login")
+    assert row.actor_id == caregiver.id
+    assert row.actor_role == "caregiver"
+    assert (row.entity_type, row.entity_id) == ("User", str(caregiver.id))
+    assert row.summary == f"{caregiver.display_name} signed in"
+    assert row.ip == "127.0.0.1"
+    assert before - timedelta(seconds=1) <= row.created_at <= utcnow()
+    assert row.created_at.utcoffset() == timedelta(0)
+
+
+def test_a_row_outside_a_request_has_no_actor_or_ip():
+    row = audit.record("system.task", entity_type="Center", entity_id=7, summary="x" * 3000, meta={"n": 1})
+
+    assert (row.actor_id, row.actor_role, row.ip) == (None, "", "")
+    assert (row.entity_type, row.entity_id) == ("Center", "7")
+    assert len(row.summary) == 2000
+    assert row.meta == {"n": 1}
+
+
+def test_rows_are_chained_from_the_genesis_hash():
+    rows = _record_several(4)
+
+    assert audit_rows()[0].prev_hash == audit.GENESIS_HASH
+    for previous, row in zip(rows, rows[1:]):
+        assert row.prev_hash == previous.row_hash
+        assert row.row_hash == audit.row_hash(row)
+
+
+@pytest.mark.parametrize("batch_size", [1000, 2])
+def test_verify_chain_passes_on_an_intact_log(batch_size):
+    _record_several(5)
+
+    assert audit.verify_chain(batch_size=batch_size) == (5, None)
+
+
+def test_verify_chain_passes_on_an_empty_log():
+    assert audit.verify_chain() == (0, None)
+
+
+def test_verify_chain_finds_an_altered_row(dialect):
+    rows = _record_several(5)
+    _drop_append_only_triggers(dialect)
+
+    db.session.execute(text("UPDATE audit_log SET summary = 'nothing to see' WHERE id = :id"), {"id": rows[2].id})
+
+    assert audit.verify_chain() == (2, rows[2].id)
+    assert audit.verify_chain(batch_size=2) == (2, rows[2].id)
+
+
+def test_verify_chain_finds_a_removed_row(dialect):
+    rows = _record_several(5)
+    _drop_append_only_triggers(dialect)
+
+    db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": rows[1].id})
+
+    assert audit.verify_chain() == (1, rows[2].id)
+
+
+def test_verify_chain_leaves_the_callers_objects_alone():
+    user = factories.UserFactory(display_name="Still Here")
+    _record_several(3)
+
+    audit.verify_chain(batch_size=1)
+
+    assert user in db.session
+    assert user.display_name == "Still Here"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET summary = 'rewritten'", "DELETE FROM audit_log"])
+def test_the_log_is_append_only(dialect, statement):
+    _record_several(2)
+
+    with pytest.raises(DBAPIError) as refused, db.session.begin_nested():
+        db.session.execute(text(statement))
+
+    assert isinstance(refused.value, APPEND_ONLY_ERROR[dialect])
+    assert "append-only" in str(refused.value.orig)
+    assert [row.summary for row in audit_rows()] == ["event 0", "event 1"]
+    assert audit.verify_chain() == (2, None)
+
+
+# --- The coordinator's log page -------------------------------------------------------------
+
+
+def _row_actions(response):
+    return re.findall(r"<td><code>([^<]+)</code></td>", response.get_data(as_text=True))
+
+
+def test_audit_page_lists_newest_first(as_coordinator):
+    for action in ("user.invite", "auth.login_failed", "session.cancel"):
+        audit.record(action, summary=f"did {action}")
+
+    response = as_coordinator.get("/admin/audit")
+
+    assert response.status_code == 200
+    assert _row_actions(response)[:3] == ["session.cancel", "auth.login_failed", "user.invite"]
+    assert "did user.invite" in response.text
+    assert f"{as_coordinator.user.display_name}" in response.text
+    assert "System or anonymous" in response.text
+    assert "127.0.0.1" in response.text
+
+
+def test_audit_page_filters_by_action_prefix(as_coordinator):
+    for action in ("auth.login_failed", "auth.locked", "user.invite", "author.note"):
+        audit.record(action)
+
+    response = as_coordinator.get("/admin/audit?action=auth.")
+
+    actions = _row_actions(response)
+    assert set(actions) == {"auth.login", "auth.login_failed", "auth.locked"}
+    assert f"{len(actions)} entries for “auth.”" in response.text
+    assert 'value="auth."' in response.text
+
+
+@pytest.mark.parametrize("pattern", ["%", "auth_login", "_"])
+def test_audit_filter_is_a_plain_prefix_not_a_pattern(as_coordinator, pattern):
+    audit.record("auth.login_failed")
+
+    response = as_coordinator.get("/admin/audit", query_string={"action": pattern})
+
+    assert _row_actions(response) == []
+    assert "No entries match." in response.text
+
+
+def test_audit_page_paginates(as_coordinator, monkeypatch):
+    monkeypatch.setattr(admin_services, "AUDIT_PAGE_SIZE", 2)
+    for n in range(4):
+        audit.record(f"test.page{n}")  # with the coordinator's sign-in: 5 rows, 3 pages
+
+    first = as_coordinator.get("/admin/audit")
+    second = as_coordinator.get("/admin/audit?page=2")
+    last = as_coordinator.get("/admin/audit?page=3")
+
+    assert _row_actions(first) == ["test.page3", "test.page2"]
+    assert "Page 1 of 3" in first.text
+    assert 'href="/admin/audit?page=2">Older' in first.text
+    assert "Newer" not in first.text
+    assert _row_actions(second) == ["test.page1", "test.page0"]
+    assert 'href="/admin/audit?page=1">Newer' in second.text
+    assert _row_actions(last) == ["auth.login"]
+    assert "Older" not in last.text
+
+
+def test_audit_pagination_keeps_the_filter(as_coordinator, monkeypatch):
+    monkeypatch.setattr(admin_services, "AUDIT_PAGE_SIZE", 1)
+    audit.record("test.one")
+    audit.record("test.two")
+
+    response = as_coordinator.get("/admin/audit?action=test.")
+
+    assert 'href="/admin/audit?action=test.&amp;page=2">Older' in response.text
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "abc"])
+def test_audit_page_number_falls_back_to_the_first(as_coordinator, page):
+    response = as_coordinator.get(f"/admin/audit?page={page}")
+
+    assert response.status_code == 200
+    assert _row_actions(response) == ["auth.login"]
+
+
+@pytest.mark.parametrize("page", ["4", "99999999999999999999999"])
+def test_audit_page_number_past_the_end_shows_the_last_page(as_coordinator, monkeypatch, page):
+    monkeypatch.setattr(admin_services, "AUDIT_PAGE_SIZE", 2)
+    for n in range(4):
+        audit.record(f"test.page{n}")
+
+    response = as_coordinator.get(f"/admin/audit?page={page}")
+
+    assert response.status_code == 200
+    assert "Page 3 of 3" in response.text
+    assert _row_actions(response) == ["auth.login"]
+
+
+def test_audit_htmx_request_gets_the_rows_only(as_coordinator):
+    response = as_coordinator.get("/admin/audit?action=auth.", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="audit-results">')
+    assert "<html" not in response.text
+    assert _row_actions(response) == ["auth.login"]
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_audit_boosted_request_gets_the_whole_page(as_coordinator):
+    response = as_coordinator.get("/admin/audit", headers={"HX-Request": "true", "HX-Boosted": "true"})
+
+    assert "<html" in response.text
+    assert '<div id="audit-results">' in response.text

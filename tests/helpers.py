@@ -1,0 +1,77 @@
+"""Helpers the tests share: signing in, reading a form's errors, the audit rows, the test databases.
+
+Import them from here (`from tests.helpers import sign_in`), never from conftest.py.
+"""
+
+import html
+import os
+import re
+import secrets
+
+import psycopg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import URL, make_url
+
+from respite.extensions import db
+from respite.models import AuditLog
+
+from .factories import TEST_PASSWORD
+
+__all__ = [
+    "ON_POSTGRES",
+    "TEST_PASSWORD",
+    "audit_rows",
+    "create_scratch_database",
+    "field_error",
+    "needs_postgres",
+    "server_url",
+    "sign_in",
+]
+
+
+def server_url() -> URL | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)) if url else None
+
+
+def create_scratch_database(prefix="respite_test"):
+    """Create an empty PostgreSQL database on the test server; return (url, drop)."""
+    server = server_url()
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return server.set(database=name).render_as_string(hide_password=False), drop
+
+
+def sign_in(client, user, password=TEST_PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+ON_POSTGRES = server_url() is not None
+# Use together with @pytest.mark.postgres_only: the test runs in the PostgreSQL pass only.
+needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only (set TEST_DATABASE_URL)")
+
+
+def field_error(response, field_id):
+    """The message shown beside a form field (its `.field-error` paragraph), or None."""
+    match = re.search(
+        rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', response.get_data(as_text=True), re.S
+    )
+    return html.unescape(match.group(1)) if match else None
+
+
+def audit_rows(action=None):
+    """Audit rows in order, optionally only those with `action`."""
+    query = select(AuditLog).order_by(AuditLog.id)
+    if action is not None:
+        query = query.where(AuditLog.action == action)
+    return db.session.scalars(query).all()

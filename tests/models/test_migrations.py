@@ -1,0 +1,88 @@
+"""The migrations build the whole schema, take it down again, and build it again, on a database of their own."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from respite import create_app
+from respite.extensions import db
+from tests.helpers import ON_POSTGRES, create_scratch_database
+
+TRIGGERS = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+}
+EXPECTED_TRIGGERS = {
+    "sqlite": {"audit_log_no_update", "audit_log_no_delete"},
+    "postgresql": {"audit_log_append_only"},
+}
+
+
+@pytest.fixture
+def scratch_app(app, tmp_path):
+    """A second app on an empty database of its own (never the shared test database)."""
+    if ON_POSTGRES:
+        url, drop = create_scratch_database("respite_migrations")
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'scratch.sqlite3'}", None
+    try:
+        scratch = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                # The Redis the session app already uses (its embedded server, or TEST_REDIS_URL).
+                "REDIS_URL": app.config["REDIS_URL"],
+                "WTF_CSRF_ENABLED": False,
+            },
+            instance_path=str(tmp_path / "instance"),
+        )
+        with scratch.app_context():
+            assert db.engine.url.database != make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+            try:
+                yield scratch
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        if drop:
+            drop()
+
+
+def _tables():
+    return set(inspect(db.engine).get_table_names())
+
+
+def _triggers():
+    with db.engine.connect() as connection:
+        return set(connection.scalars(text(TRIGGERS[db.engine.dialect.name])))
+
+
+def _schema_differences():
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+@pytest.mark.committing
+def test_upgrade_downgrade_and_upgrade_again(scratch_app):
+    dialect = db.engine.dialect.name
+    model_tables = set(db.metadata.tables)
+    assert _tables() == set()
+
+    upgrade()
+    assert _tables() == model_tables | {"alembic_version"}
+    assert _triggers() >= EXPECTED_TRIGGERS[dialect]
+    assert _schema_differences() == []
+
+    downgrade(revision="base")
+    assert _tables() == {"alembic_version"}
+    assert _triggers() & EXPECTED_TRIGGERS[dialect] == set()
+
+    upgrade()
+    assert _tables() == model_tables | {"alembic_version"}
+    assert _triggers() >= EXPECTED_TRIGGERS[dialect]
+    with db.engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
