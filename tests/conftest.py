@@ -172,3 +172,18 @@ def _fresh_g_per_request(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """The events published after commit in this test, as (channel, type, data), without Redis."""
+    from respite.realtime import publish
+
+    sent = []
+
+    def record(channel, event_type, data, app=None):
+        sent.append((channel, event_type, data))
+        return True
+
+    monkeypatch.setattr(publish, "publish_now", record)
+    return sent

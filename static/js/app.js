@@ -3,8 +3,11 @@
 (function () {
   "use strict";
   var opened = false;
-  // The event types the server's stream carries (respite.realtime.EVENT_TYPES).
-  var EVENT_TYPES = ["message", "read", "session", "kiosk", "ping"];
+  // The event types the stream carries come from the server (respite.realtime.events), on <body>.
+  function eventTypes() {
+    var names = document.body && document.body.dataset.eventTypes;
+    return names ? names.split(" ") : [];
+  }
   var watched = new WeakSet();
   var received = 0;
 
@@ -41,7 +44,7 @@
       return;
     }
     watched.add(source);
-    EVENT_TYPES.forEach(function (type) {
+    eventTypes().forEach(function (type) {
       source.addEventListener(type, function () {
         noteEvent(type);
       });
