@@ -8,20 +8,37 @@ chained: each row's hash covers its content and the previous row's hash, so
 
 import hashlib
 import json
+from typing import Any, Protocol
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from .extensions import db
-from .models import AuditLog, utcnow
+from .models import AuditLog, User, utcnow
 
 GENESIS_HASH = "0" * 64
 # Any constant will do: it names the lock that serialises audit appends on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x5E5917E
 
 
-def record(action, entity=None, *, summary="", meta=None, actor=None, entity_type=None, entity_id=None):
+class _Entity(Protocol):
+    """Any model instance: what the log keeps of it is its class name and id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def record(
+    action: str,
+    entity: _Entity | None = None,
+    *,
+    summary: str = "",
+    meta: dict[str, Any] | None = None,
+    actor: User | None = None,
+    entity_type: str | None = None,
+    entity_id: int | str | None = None,
+) -> AuditLog:
     """Add an audit row for `action` to the current transaction and return it.
 
     `actor` defaults to the signed-in user; `entity` is any model instance
@@ -52,7 +69,7 @@ def record(action, entity=None, *, summary="", meta=None, actor=None, entity_typ
     return row
 
 
-def row_hash(row):
+def row_hash(row: AuditLog | Row[Any]) -> str:
     """The SHA-256 of a row's content and its predecessor's hash."""
     content = {
         "created_at": row.created_at.isoformat(timespec="microseconds"),
@@ -70,7 +87,7 @@ def row_hash(row):
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def verify_chain(batch_size=1000):
+def verify_chain(batch_size: int = 1000) -> tuple[int, int | None]:
     """Walk the log in order; return (rows checked, id of the first bad row or None)."""
     # Plain rows, not AuditLog objects: what is stored is checked, never a copy
     # the session already holds, and the caller's session is left as it was.
@@ -90,12 +107,12 @@ def verify_chain(batch_size=1000):
             last_id = row.id
 
 
-def _latest_hash():
+def _latest_hash() -> str:
     latest = db.session.scalar(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))
     return latest or GENESIS_HASH
 
 
-def _lock_chain():
+def _lock_chain() -> None:
     # Two transactions appending at once would both chain to the same row; on
     # PostgreSQL a transaction-scoped advisory lock makes them take turns.
     # SQLite allows one writer at a time, so there is nothing to do there.
@@ -103,7 +120,7 @@ def _lock_chain():
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
 
 
-def _client_ip():
+def _client_ip() -> str:
     if not has_request_context():
         return ""
     return (request.remote_addr or "")[:45]

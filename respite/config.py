@@ -6,6 +6,7 @@ package reads os.environ.
 """
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 
 DEFAULT_SECRET = "dev-only-insecure-secret"  # noqa: S105 (refused in production)
@@ -38,9 +39,9 @@ class Config:
     TESTING = False
 
     @classmethod
-    def from_env(cls, environ=os.environ):
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> dict[str, object]:
         """Return a dict of settings taken from environment variables."""
-        settings = {}
+        settings: dict[str, object] = {}
         if environ.get("SECRET_KEY"):
             settings["SECRET_KEY"] = environ["SECRET_KEY"]
         if environ.get("DATABASE_URL"):
@@ -67,7 +68,7 @@ class Config:
         return settings
 
 
-def normalise_database_url(url):
+def normalise_database_url(url: str) -> str:
     """Point plain postgres URLs at psycopg 3, the driver the app ships with."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):

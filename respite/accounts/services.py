@@ -27,16 +27,16 @@ def normalise_email(value: str | None) -> str:
 class AccountError(Exception):
     """A request that can't be carried out; the message is safe to show."""
 
-    def __init__(self, message, field=None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
 
-def find_by_email(email):
+def find_by_email(email: str | None) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def sign_up_caregiver(display_name, email, password, timezone):
+def sign_up_caregiver(display_name: str, email: str, password: str, timezone: str) -> User:
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),
@@ -57,7 +57,7 @@ class SignInResult:
     locked: bool = False
 
 
-def authenticate(email, password):
+def authenticate(email: str, password: str) -> SignInResult:
     """Check a sign-in attempt, count failures and lock the account after too many.
 
     Returns the user on success. The caller shows one generic message for
@@ -98,6 +98,7 @@ def authenticate(email, password):
             meta={"reason": "password", "locked": locked},
         )
         if locked:
+            assert user.locked_until is not None  # set just above
             audit.record(
                 "auth.locked",
                 user,
@@ -109,20 +110,20 @@ def authenticate(email, password):
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    if password_needs_rehash(user.password_hash):
+    if user.password_hash is not None and password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record("auth.login", user, actor=user, summary=f"{user.display_name} signed in")
     db.session.flush()
     return SignInResult(user)
 
 
-def record_sign_out(user):
+def record_sign_out(user: User) -> None:
     audit.record("auth.logout", user, actor=user, summary=f"{user.display_name} signed out")
     db.session.flush()
 
 
-def update_account(user, display_name, email, timezone):
-    changes = {}
+def update_account(user: User, display_name: str, email: str, timezone: str) -> bool:
+    changes: dict[str, dict[str, str]] = {}
     for field, value in (
         ("display_name", display_name.strip()),
         ("email", normalise_email(email)),
@@ -140,7 +141,7 @@ def update_account(user, display_name, email, timezone):
     return True
 
 
-def change_password(user, current_password, new_password):
+def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
         audit.record("account.password_change_failed", user, summary="Wrong current password")
         db.session.flush()
@@ -153,16 +154,18 @@ def change_password(user, current_password, new_password):
 # --- Invitations (coordinators create staff and kiosk accounts) -------------
 
 
-def _serializer():
+def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="respite.invitation")
 
 
-def _password_fingerprint(user):
+def _password_fingerprint(user: User) -> str:
     # Part of the token: once a password is set, the fingerprint changes and the link stops working.
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
-def invite_user(coordinator, *, role, email, display_name, timezone, center_id=None):
+def invite_user(
+    coordinator: User, *, role: str, email: str, display_name: str, timezone: str, center_id: int | None = None
+) -> tuple[User, str]:
     if role not in STAFF_ROLES:
         raise AccountError("Choose provider, coordinator or kiosk.", field="role")
     center = db.session.get(Center, center_id) if center_id else None
@@ -189,11 +192,11 @@ def invite_user(coordinator, *, role, email, display_name, timezone, center_id=N
     return user, invitation_token(user)
 
 
-def invitation_token(user):
+def invitation_token(user: User) -> str:
     return _serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
 
 
-def user_for_invitation(token):
+def user_for_invitation(token: str) -> User | None:
     """The invited user for a valid, unused, unexpired token, or None."""
     max_age = int(current_app.config["INVITATION_MAX_AGE"].total_seconds())
     try:
@@ -206,7 +209,7 @@ def user_for_invitation(token):
     return user
 
 
-def accept_invitation(user, password):
+def accept_invitation(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     audit.record("user.invitation_accepted", user, actor=user, summary=f"{user.display_name} set a password")
     db.session.flush()

@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..accounts import services as accounts
+from ..accounts.forms import filled
 from ..extensions import db
 from ..models import Role
 from ..web.access import roles_required
@@ -27,8 +28,8 @@ def users() -> ResponseReturnValue:
             invited, token = accounts.invite_user(
                 current_user._get_current_object(),
                 role=form.role.data,
-                email=form.email.data,
-                display_name=form.display_name.data,
+                email=filled(form.email),
+                display_name=filled(form.display_name),
                 timezone=form.timezone.data,
                 center_id=form.center_id.data or None,
             )

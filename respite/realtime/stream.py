@@ -67,7 +67,11 @@ def _stream_events(
     try:
         while (now := time.monotonic()) < deadline:
             wait = max(0.0, min(heartbeat - (now - last_sent), deadline - now))
-            item = pubsub.get_message(timeout=wait) if subscribed else time.sleep(wait)
+            if subscribed:
+                item = pubsub.get_message(timeout=wait)
+            else:
+                time.sleep(wait)
+                item = None
             if item and item.get("type") == "message":
                 yield str(Message(**json.loads(item["data"])))
                 last_sent = time.monotonic()

@@ -3,7 +3,7 @@
 htmx requests get the short fragment only, so it can land in place.
 """
 
-from flask import make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -23,9 +23,9 @@ MESSAGES = {
 }
 
 
-def register_error_handlers(app):
+def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(error):
+    def http_error(error: HTTPException) -> Response:
         response = make_response(render_error(error.code or 500))
         # Keep what the exception says about itself beyond the body: Allow on
         # a 405, Retry-After on a 429 or 503, WWW-Authenticate on a 401.
@@ -35,24 +35,24 @@ def register_error_handlers(app):
         return response
 
     @app.errorhandler(PermissionError)
-    def permission_error(error):
+    def permission_error(error: PermissionError) -> tuple[str, int]:
         db.session.rollback()
         return render_error(403)
 
     @app.errorhandler(StaleDataError)
-    def stale_data(error):
+    def stale_data(error: StaleDataError) -> tuple[str, int]:
         # Optimistic locking: someone else saved the same row first.
         db.session.rollback()
         return render_error(409)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error):
+    def unexpected_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(InternalServerError.code)
 
 
-def render_error(code):
+def render_error(code: int) -> tuple[str, int]:
     title, detail = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     # htmx swaps get the fragment; a boosted navigation replaces the page and wants all of it.
     fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
