@@ -1,40 +1,152 @@
 """Sign-up, sign-in and account forms; each field's message shows beside the field."""
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.fields import Field
+from wtforms.form import BaseForm
+from wtforms.validators import DataRequired, EqualTo, Length, StopValidation, ValidationError
 
 from ..extensions import db
-from ..models import User
-from ..timefmt import all_timezones, is_timezone
+from ..models import Center, User
+from ..timefmt import is_timezone, zone_aliases, zone_exists, zone_label, zones_by_region
 from .passwords import MIN_PASSWORD_LENGTH
 from .services import normalise_email
 
+_Option = tuple[Any, str, bool, dict[str, Any]]  # value, label, selected, render_kw
+
 
 class TimezoneField(SelectField):
-    def __init__(self, label="Time zone", **kwargs):
-        super().__init__(label, choices=[], validate_choice=False, **kwargs)
+    """One of the zones `fill_zones` offers; nothing else validates."""
 
-    def pre_validate(self, form):
-        if not is_timezone(self.data or ""):
-            raise ValidationError("Choose a time zone from the list.")
+    def __init__(self, label: str = "Time zone", **kwargs: Any) -> None:
+        super().__init__(label, choices={}, **kwargs)
+
+    def pre_validate(self, form: BaseForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError("Choose a time zone from the list.") from None
+
+    def iter_groups(self) -> Iterator[tuple[str, Iterable[_Option]]]:
+        # A suggested zone is listed in its region too: mark only its first option selected
+        # (a browser shows the last of several).
+        marked = False
+
+        def once(options: Iterable[_Option]) -> Iterator[_Option]:
+            nonlocal marked
+            for value, label, selected, render_kw in options:
+                yield value, label, selected and not marked, render_kw
+                marked = marked or selected
+
+        for group, options in super().iter_groups():
+            yield group, once(options)
 
 
-def fill_zones(field):
-    field.choices = [(z, z.replace("_", " ")) for z in all_timezones()]
+SUGGESTED_ZONES = 8
+
+
+def zones_in_use(limit: int = SUGGESTED_ZONES) -> list[str]:
+    """The centers' zones, then the zones most accounts use; one query, at most `limit`."""
+    named = union_all(
+        select(Center.timezone.label("zone"), literal(1).label("at_center")),
+        select(User.timezone.label("zone"), literal(0).label("at_center")),
+    ).subquery()
+    query = (
+        select(named.c.zone)
+        .group_by(named.c.zone)
+        .order_by(func.max(named.c.at_center).desc(), func.count().desc(), named.c.zone)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def center_zones() -> list[str]:
+    """The centers' zones: what a public page may suggest (it says nothing about anyone's account)."""
+    return list(db.session.scalars(select(Center.timezone).distinct().order_by(Center.timezone)))
+
+
+def fill_zones(field: SelectField, *, in_use: Iterable[str] | None = None, browser_aliases: bool = False) -> None:
+    """Offer the canonical zones: "Suggested" first, then one group per region, UTC last.
+
+    Suggested holds the field's starting zone (the account's stored one), then `in_use`: by
+    default the centers' zones and those accounts use most (`zones_in_use`). A stored zone that is
+    no longer offered (an older name such as US/Eastern) stays there and valid, so its account can
+    still save. `browser_aliases` puts the older names on each option, for the sign-up page's
+    script to match the device's zone.
+    """
+    older_names: dict[str, list[str]] = {}
+    if browser_aliases:
+        for alias, zone in sorted(zone_aliases().items()):
+            older_names.setdefault(zone, []).append(alias)
+
+    def option(zone: str, label: str) -> tuple[str, str, dict[str, Any]]:
+        return zone, label, {"data-aliases": " ".join(older_names[zone])} if zone in older_names else {}
+
+    suggested: list[tuple[str, str, dict[str, Any]]] = []
+    stored = field.object_data if isinstance(field.object_data, str) else None
+    if stored and not is_timezone(stored) and zone_exists(stored):
+        now_called = zone_aliases().get(stored)
+        note = f"older name of {zone_label(now_called)}" if now_called else "no longer listed"
+        suggested.append(option(stored, f"{stored} ({note})"))
+    for zone in dict.fromkeys([stored or "", *(zones_in_use() if in_use is None else in_use)]):
+        if is_timezone(zone) and len(suggested) < SUGGESTED_ZONES:
+            suggested.append(option(zone, zone_label(zone, with_region=True)))
+    groups = {"Suggested": suggested} if suggested else {}
+    for region, zones in zones_by_region().items():
+        groups[region] = [option(zone, zone_label(zone)) for zone in zones]
+    field.choices = groups
+
+
+def filled(field: StringField) -> str:
+    """The text of a required field of a validated form (DataRequired has refused an empty one)."""
+    if field.data is None:
+        raise ValueError(f"{field.name} is empty: validate the form first")
+    return field.data
+
+
+class EmailAddress:
+    """The one check of an email address's form, for every form that takes a new one.
+
+    Syntax only (email-validator): no DNS lookup, no deliverability check, and the special-use
+    .test domain is accepted (test_environment), as the demo's addresses use it. A refused address
+    stops the field's other checks, so it never also reads "already exists".
+    """
+
+    def __init__(self, message: str = "Enter a valid email address.") -> None:
+        self.message = message
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        try:
+            validate_email(field.data or "", check_deliverability=False, test_environment=True)
+        except EmailNotValidError:
+            raise StopValidation(self.message) from None
+
+
+def email_rules(required: str) -> list[Any]:
+    """The checks of an email field that takes a new address; `required` is the message when it is empty."""
+    return [DataRequired(required), EmailAddress(), Length(max=254)]
 
 
 class EmailUnique:
     """Refuse an email another account already uses (case-insensitive)."""
 
-    def validate_email(self, field):
+    current_user_id: int | None  # set by a form that edits an existing account
+    email_taken_message = "An account with this email already exists."
+    email_taken = False  # the sign-up page then links to signing in
+
+    def validate_email(self, field: StringField) -> None:
         email = normalise_email(field.data)
         query = select(User.id).where(func.lower(User.email) == email)
         if getattr(self, "current_user_id", None):
             query = query.where(User.id != self.current_user_id)
         if db.session.scalar(query) is not None:
-            raise ValidationError("An account with this email already exists. Sign in instead?")
+            self.email_taken = True
+            raise ValidationError(self.email_taken_message)
 
 
 password_rules = [
@@ -45,15 +157,14 @@ password_rules = [
 
 class SignUpForm(EmailUnique, FlaskForm):
     display_name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=120)])
-    email = EmailField(
-        "Email", validators=[DataRequired("Enter your email."), Email("Enter a valid email address."), Length(max=254)]
-    )
+    email = EmailField("Email", validators=email_rules("Enter your email."))
     password = PasswordField("Password", validators=password_rules)
     timezone = TimezoneField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        fill_zones(self.timezone)
+        # A public page: suggest the centers' zones, never what other accounts use.
+        fill_zones(self.timezone, in_use=center_zones(), browser_aliases=True)
 
 
 class SignInForm(FlaskForm):
@@ -63,22 +174,14 @@ class SignInForm(FlaskForm):
 
 class AccountForm(EmailUnique, FlaskForm):
     display_name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
+    email = EmailField("Email", validators=email_rules("Enter your email."))
     timezone = TimezoneField()
+    email_taken_message = "Another account already uses this email address."
 
-    def __init__(self, *args, current_user_id=None, current_email=None, **kwargs):
+    def __init__(self, *args: Any, current_user_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current_user_id = current_user_id
-        self.current_email = normalise_email(current_email)
         fill_zones(self.timezone)
-
-    def validate_email(self, field):
-        # Check the form of a new address only: an account whose address the
-        # checker would refuse today (the demo's .test ones) can still save its
-        # other details.
-        if normalise_email(field.data) != self.current_email:
-            Email("Enter a valid email address.")(self, field)
-        super().validate_email(field)
 
 
 class PasswordChangeForm(FlaskForm):

@@ -3,13 +3,14 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db
-from ..models import Role
+from ..models import Role, User
 from ..web.access import public, roles_required, signed_in
 from . import services
-from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm
+from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm, filled
 
 bp = Blueprint("accounts", __name__)
 
@@ -22,12 +23,12 @@ GENERIC_FAILURE = (
 ACCOUNT_ROLES = (Role.CAREGIVER, Role.PROVIDER, Role.COORDINATOR)
 
 
-def generic_failure():
+def generic_failure() -> str:
     """The one message for every failed sign-in, whatever the reason."""
     return GENERIC_FAILURE.format(minutes=int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60))
 
 
-def _start_session(user):
+def _start_session(user: User) -> None:
     """Sign `user` in for SESSION_TIMEOUT_MINUTES from now (PERMANENT_SESSION_LIFETIME).
 
     The cookie is not renewed on each request (SESSION_REFRESH_EACH_REQUEST is
@@ -38,7 +39,7 @@ def _start_session(user):
     login_user(user)
 
 
-def _safe_next(target):
+def _safe_next(target: str | None) -> str | None:
     """Only same-site paths may be followed after sign-in."""
     if not target:
         return None
@@ -54,7 +55,7 @@ def _safe_next(target):
 
 @bp.route("/signup", methods=["GET", "POST"])
 @public
-def signup():
+def signup() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboards.home"))
     form = SignUpForm()
@@ -62,7 +63,7 @@ def signup():
         form.timezone.data = request.args.get("tz") or "UTC"
     if form.validate_on_submit():
         user = services.sign_up_caregiver(
-            form.display_name.data, form.email.data, form.password.data, form.timezone.data
+            filled(form.display_name), filled(form.email), filled(form.password), form.timezone.data
         )
         db.session.commit()
         _start_session(user)
@@ -74,12 +75,12 @@ def signup():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboards.home"))
     form = SignInForm()
     if form.validate_on_submit():
-        result = services.authenticate(form.email.data, form.password.data)
+        result = services.authenticate(filled(form.email), filled(form.password))
         db.session.commit()  # failures are counted and audited too
         if result.user is not None:
             _start_session(result.user)
@@ -93,7 +94,7 @@ def login():
 
 @bp.post("/logout")
 @signed_in
-def logout():
+def logout() -> ResponseReturnValue:
     services.record_sign_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
@@ -103,11 +104,11 @@ def logout():
 
 @bp.route("/account", methods=["GET", "POST"])
 @roles_required(*ACCOUNT_ROLES)
-def account():
-    user = current_user._get_current_object()
-    form = AccountForm(obj=user, current_user_id=user.id, current_email=user.email)
+def account() -> ResponseReturnValue:
+    user: User = current_user._get_current_object()
+    form = AccountForm(obj=user, current_user_id=user.id)
     if form.validate_on_submit():
-        changed = services.update_account(user, form.display_name.data, form.email.data, form.timezone.data)
+        changed = services.update_account(user, filled(form.display_name), filled(form.email), form.timezone.data)
         db.session.commit()
         if changed:
             flash("Your account details are saved.", "success")
@@ -120,12 +121,12 @@ def account():
 
 @bp.post("/account/password")
 @roles_required(*ACCOUNT_ROLES)
-def change_password():
-    user = current_user._get_current_object()
+def change_password() -> ResponseReturnValue:
+    user: User = current_user._get_current_object()
     password_form = PasswordChangeForm()
     if password_form.validate_on_submit():
         try:
-            services.change_password(user, password_form.current_password.data, password_form.new_password.data)
+            services.change_password(user, filled(password_form.current_password), filled(password_form.new_password))
         except services.AccountError as error:
             db.session.commit()  # the failed attempt's audit row
             password_form[error.field].errors.append(str(error))
@@ -133,19 +134,19 @@ def change_password():
             db.session.commit()
             flash("Your password is changed.", "success")
             return redirect(url_for("accounts.account"))
-    form = AccountForm(obj=user, current_user_id=user.id, current_email=user.email)
+    form = AccountForm(obj=user, current_user_id=user.id)
     return render_template("accounts/account.html", form=form, password_form=password_form), 422
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
-def invitation(token):
+def invitation(token: str) -> ResponseReturnValue:
     user = services.user_for_invitation(token)
     if user is None:
         abort(404)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        services.accept_invitation(user, form.password.data)
+        services.accept_invitation(user, filled(form.password))
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()

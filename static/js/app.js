@@ -69,11 +69,19 @@
     setState("closed", "Reconnecting…");
   });
   // Sign-up: start the time-zone list at the zone this device is in, when the list has it.
+  // Options sit in groups (the first match may be under "Suggested"); some browsers report an
+  // older name (Asia/Calcutta), which the option carries in data-aliases.
   document.addEventListener("DOMContentLoaded", function () {
     var select = document.querySelector("form[data-detect-timezone] select[name=timezone]");
     var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (select && zone && select.value === "UTC" && select.querySelector('option[value="' + zone + '"]')) {
-      select.value = zone;
+    if (!select || !zone || select.value !== "UTC" || /["\\\]]/.test(zone)) {
+      return;
+    }
+    var option =
+      select.querySelector('option[value="' + zone + '"]') ||
+      select.querySelector('option[data-aliases~="' + zone + '"]');
+    if (option) {
+      option.selected = true;
     }
   });
 })();

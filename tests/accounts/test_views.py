@@ -43,11 +43,24 @@ SIGN_UP = {
 }
 
 
+def _zone_groups(response):
+    """The time zone list as {group label: [option values]}, in page order."""
+    select = re.search(r'<select[^>]* name="timezone"[^>]*>(.*?)</select>', response.text, re.S).group(1)
+    return {
+        label: re.findall(r'<option[^>]* value="([^"]*)"', options)
+        for label, options in re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
+    }
+
+
+def _selected_zones(response):
+    return re.findall(r'<option[^>]* selected[^>]* value="([^"]*)"', response.text)
+
+
 def test_sign_up_page_preselects_the_browsers_zone(client):
     response = client.get("/signup?tz=Europe/Paris")
 
     assert response.status_code == 200
-    assert '<option selected value="Europe/Paris">' in response.text
+    assert _selected_zones(response) == ["Europe/Paris"]
 
 
 def test_sign_up_creates_a_caregiver_and_signs_in(client):
@@ -73,10 +86,13 @@ def test_sign_up_creates_a_caregiver_and_signs_in(client):
     [
         ("display_name", "", "Tell us your name."),
         ("email", "rosa-at-example", "Enter a valid email address."),
-        ("email", "rosa@example.test", "Enter a valid email address."),  # a reserved domain
+        ("email", "rosa@example", "Enter a valid email address."),
+        ("email", "rosa@@example.com", "Enter a valid email address."),
+        ("email", "rosa@example.invalid", "Enter a valid email address."),  # reserved, unlike .test
         ("email", "", "Enter your email."),
         ("password", "short", "Use at least 10 characters."),
         ("timezone", "Mars/Olympus_Mons", "Choose a time zone from the list."),
+        ("timezone", "US/Eastern", "Choose a time zone from the list."),  # an older name: not offered
         ("timezone", "", "Choose a time zone from the list."),
     ],
 )
@@ -84,23 +100,91 @@ def test_sign_up_refuses_bad_input_beside_the_field(client, field, value, messag
     response = client.post("/signup", data={**SIGN_UP, field: value})
 
     assert response.status_code == 422
-    assert message in field_error(response, field)
+    assert field_error(response, field) == message
     assert "Please correct the field marked below." in response.text
     assert _count(User) == 0
     assert _count(CaregiverProfile) == 0
     assert audit_rows() == []
 
 
-@pytest.mark.parametrize("email", ["taken@example.com", "TAKEN@Example.Com"])
-def test_sign_up_refuses_an_email_in_use_whatever_its_case(client, email):
-    factories.UserFactory(email="taken@example.com")
+@pytest.mark.parametrize(
+    ("taken", "email"),
+    [
+        ("taken@example.com", "TAKEN@Example.Com"),
+        ("caregiver@demo.respite.test", "caregiver@demo.respite.test"),  # once shown with "not valid" too
+    ],
+)
+def test_sign_up_with_an_email_in_use_says_so_once_and_links_to_sign_in(client, taken, email):
+    factories.UserFactory(email=taken)
 
     response = client.post("/signup", data={**SIGN_UP, "email": email})
 
     assert response.status_code == 422
-    assert "An account with this email already exists" in field_error(response, "email")
+    assert field_error(response, "email") == (
+        'An account with this email already exists. <a href="/login">Sign in instead?</a>'
+    )
+    assert response.text.count('class="field-error"') == 1
     assert _count(User) == 1
     assert audit_rows("auth.sign_up") == []
+
+
+def test_sign_up_with_a_malformed_email_gives_only_that_message(client):
+    factories.UserFactory(email="not-an-email")  # a stored address the check would refuse today
+
+    response = client.post("/signup", data={**SIGN_UP, "email": "not-an-email"})
+
+    assert response.status_code == 422
+    assert field_error(response, "email") == "Enter a valid email address."
+    assert "Sign in instead?" not in response.text
+
+
+@pytest.mark.parametrize("email", ["rosa@demo.respite.test", "rosa@example.test", "rosa@example.org"])
+def test_sign_up_accepts_addresses_on_test_domains(client, email):
+    response = client.post("/signup", data={**SIGN_UP, "email": email})
+
+    assert response.status_code == 302
+    assert db.session.scalar(select(User.email).where(User.role == "caregiver")) == email
+
+
+def test_sign_up_offers_canonical_zones_by_region_with_suggestions_first(client):
+    factories.CenterFactory(timezone="Asia/Tokyo")
+    factories.UserFactory(timezone="Europe/Lisbon")
+    factories.UserFactory(timezone="US/Eastern")
+
+    groups = _zone_groups(client.get("/signup"))
+
+    assert list(groups) == [
+        "Suggested",
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+        "UTC",
+    ]
+    # A public page suggests the centers' zones only: nothing about anyone's account.
+    assert groups["Suggested"] == ["Asia/Tokyo"]
+    assert groups["UTC"] == ["UTC"]
+    offered = {zone for zones in groups.values() for zone in zones}
+    for zone in ["America/Chicago", "Europe/London", "Europe/Amsterdam", "Australia/Sydney", "Asia/Kolkata"]:
+        assert zone in offered
+    assert "America/Argentina/Buenos_Aires" in groups["America"]
+    for legacy in ["US/Eastern", "Africa/Asmera", "Asia/Calcutta", "Etc/GMT+5", "GMT", "EST5EDT"]:
+        assert legacy not in offered
+    assert len(offered) < 450
+
+
+def test_sign_up_zone_options_read_city_first_and_carry_older_names_for_the_browser(client):
+    text = client.get("/signup").text
+
+    assert re.search(r'value="America/Argentina/Buenos_Aires">Buenos Aires, Argentina</option>', text)
+    kolkata = re.search(r'<option data-aliases="([^"]*)" value="Asia/Kolkata">Kolkata</option>', text)
+    assert "Asia/Calcutta" in kolkata.group(1).split()  # what Chrome reports for India
 
 
 @pytest.mark.parametrize("path", ["/signup", "/login"])
@@ -337,7 +421,50 @@ def test_account_page_shows_current_details(as_provider):
 
     assert response.status_code == 200
     assert f'value="{as_provider.user.email}"' in response.text
-    assert '<option selected value="America/Chicago">' in response.text
+    assert _selected_zones(response) == ["America/Chicago"]
+    assert _zone_groups(response)["Suggested"][0] == "America/Chicago"
+
+
+def test_account_with_an_older_zone_name_keeps_it_and_can_still_save(as_caregiver):
+    user = as_caregiver.user
+    user.timezone = "US/Eastern"
+    db.session.flush()
+
+    page = as_caregiver.get("/account")
+    response = as_caregiver.post(
+        "/account", data={"display_name": "Rosa Renamed", "email": user.email, "timezone": "US/Eastern"}
+    )
+
+    assert _zone_groups(page)["Suggested"][0] == "US/Eastern"
+    assert _selected_zones(page) == ["US/Eastern"]
+    assert "US/Eastern (older name of New York)" in page.text
+    assert response.status_code == 302
+    assert (user.display_name, user.timezone) == ("Rosa Renamed", "US/Eastern")
+
+
+def test_account_may_move_from_an_older_zone_name_to_a_listed_one(as_caregiver):
+    user = as_caregiver.user
+    user.timezone = "Asia/Calcutta"
+    db.session.flush()
+
+    response = as_caregiver.post(
+        "/account", data={"display_name": user.display_name, "email": user.email, "timezone": "Asia/Kolkata"}
+    )
+
+    assert response.status_code == 302
+    assert user.timezone == "Asia/Kolkata"
+
+
+def test_account_refuses_an_older_zone_name_it_does_not_hold(as_caregiver):
+    user = as_caregiver.user
+
+    response = as_caregiver.post(
+        "/account", data={"display_name": user.display_name, "email": user.email, "timezone": "US/Eastern"}
+    )
+
+    assert response.status_code == 422
+    assert field_error(response, "timezone") == "Choose a time zone from the list."
+    assert user.timezone == "America/Chicago"
 
 
 def test_account_details_change_and_are_audited(as_caregiver):
@@ -363,7 +490,7 @@ def test_account_details_change_and_are_audited(as_caregiver):
 
 
 def test_account_only_names_the_fields_that_changed(as_provider):
-    user = as_provider.user  # its address is on a reserved domain (.test), as the demo's are
+    user = as_provider.user  # its address is on the .test domain, as the demo's are
 
     as_provider.post(
         "/account", data={"display_name": "New Name", "email": user.email.upper(), "timezone": user.timezone}
@@ -390,8 +517,9 @@ def test_account_with_nothing_changed_writes_nothing(as_coordinator):
 @pytest.mark.parametrize(
     ("email", "message"),
     [
-        ("Taken@Example.com", "An account with this email already exists"),
-        ("rosa@example.test", "Enter a valid email address."),
+        ("Taken@Example.com", "Another account already uses this email address."),
+        ("rosa@example", "Enter a valid email address."),
+        ("rosa@@example.com", "Enter a valid email address."),
         ("", "Enter your email."),
     ],
 )
@@ -405,9 +533,26 @@ def test_account_refuses_a_bad_or_taken_email(as_caregiver, email, message):
     )
 
     assert response.status_code == 422
-    assert message in field_error(response, "email")
+    assert field_error(response, "email") == message
+    assert "Sign in instead" not in response.text
     assert as_caregiver.user.email == before
     assert audit_rows("account.update") == []
+
+
+def test_account_page_never_offers_to_sign_in(as_caregiver):
+    assert "Sign in instead" not in as_caregiver.get("/account").text
+
+
+@pytest.mark.parametrize("email", ["rosa@example.test", "caregiver@demo.respite.test"])
+def test_account_takes_an_address_on_a_test_domain_and_back(as_caregiver, email):
+    user = as_caregiver.user
+    details = {"display_name": user.display_name, "timezone": user.timezone}
+
+    away = as_caregiver.post("/account", data={**details, "email": "rosa@example.org"})
+    back = as_caregiver.post("/account", data={**details, "email": email})
+
+    assert (away.status_code, back.status_code) == (302, 302)
+    assert user.email == email
 
 
 # --- Password ---------------------------------------------------------------------------
