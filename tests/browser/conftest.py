@@ -8,8 +8,10 @@
 - `page_for(role, size)`: a fresh browser context at that size, signed in
   through the real form with the role's demo account; `caregiver_page`,
   `provider_page`, `coordinator_page` and `kiosk_page` are the usual ones.
-- `pages.visit(page, name)` checks the page with axe-core and saves
-  docs/screenshots/<role>-<name>-<size>.png.
+- `pages.visit(page, name)` checks the page (console errors, which
+  `page_for` collects per page; nothing scrolling sideways; axe-core) and saves
+  <role>-<name>-<size>.png (see pages.SCREENSHOTS). Console errors logged
+  after a page's last visit fail the test when the page is closed.
 
 Every test here carries the `browser` marker. Chromium is Debian's
 (/usr/bin/chromium, or CHROMIUM_PATH); Playwright never downloads one.
@@ -213,6 +215,7 @@ def page_for(browser, live_server, request):
         contexts.append(context)
         page = context.new_page()
         pages.remember(page, role, size, javascript)
+        pages.watch_console(page)
         if sign_in is None:
             sign_in = role in DEMO_EMAILS
         if sign_in:
@@ -221,10 +224,16 @@ def page_for(browser, live_server, request):
 
     yield open_page
     report = request.node.stash.get(_reports, {}).get("call")
+    # Errors logged after a page's last visit() (which checks and clears them) fail the test here.
+    late = []
     for number, context in enumerate(contexts):
         if report is not None and report.failed:
             _save_failure_screenshots(request.node, number, context)
+        for page in context.pages:
+            late += [f"- {error} ({page.url})" for error in pages.unreported_console_errors(page)]
         context.close()
+    if late and report is not None and report.passed:
+        pytest.fail("console: error(s) logged after the last visit():\n" + "\n".join(late), pytrace=False)
 
 
 def _save_failure_screenshots(node, number, context):

@@ -6,7 +6,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from .pages import fill_sign_in, visit
+from .pages import allow_console_errors, fill_sign_in, visit
 
 NAME = "Priya Natarajan"
 PASSWORD = "a quiet afternoon to myself"
@@ -37,6 +37,10 @@ def sign_out(page):
 
 def fail_sign_in(page, email):
     """A wrong password: the failure message shows above the form, and the form stays."""
+    # The browser logs the answer's status (401) as a console error; it is the one expected.
+    allow_console_errors(
+        page, r"status of 401 \(UNAUTHORIZED\) \(at [^ ]*/login\)$", why="a wrong password is answered 401"
+    )
     fill_sign_in(page, email, "not the right password")
     failure = page.locator("#login-failure")
     expect(failure).to_be_visible()

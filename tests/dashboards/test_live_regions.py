@@ -1,5 +1,6 @@
 """Live regions: a dashboard answers htmx with just the region that re-fetches itself on events."""
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -42,7 +43,7 @@ def test_provider_region_lists_own_assignments_only(as_provider):
     factories.AssignmentFactory()  # someone else's
     body = as_provider.get("/provider", headers=HTMX).get_data(as_text=True)
     assert mine.session.recipient.full_name in body
-    assert body.count("<tr>") == 2  # the header row and mine
+    assert len(re.findall(r"<tr[\s>]", body)) == 2  # the header row and mine
 
 
 def test_coordinator_region_shows_queue_and_counts(as_coordinator):
