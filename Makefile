@@ -5,11 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+# `make run PORT=8080` or `PORT=8080 make run`
+PORT ?= 5000
 # The browser tests drive Debian's Chromium by path; Playwright downloads no browser.
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test lint browser-test bench clean chromium
+.PHONY: run test lint browser-test screenshots bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,20 +34,27 @@ chromium:
 	    || { echo "Could not install chromium: install Debian's chromium package, or set CHROMIUM_PATH"; exit 1; }; \
 	fi
 
+# The server replaces the recipe's shell (exec), so the SIGTERM make passes on to
+# its child reaches the server itself, which then stops the embedded Redis.
 run: $(VENV)/.installed-runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	exec $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check respite tests bench scripts app.py wsgi.py gunicorn.conf.py
+	$(BIN)/mypy
 	$(BIN)/python scripts/vendor_assets.py --check
 
 browser-test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
+# The pictures in docs/screenshots/ (test runs save theirs to test-results/screenshots/).
+screenshots: $(VENV)/.installed-dev chromium
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sse_streams.py $(BENCH_ARGS)

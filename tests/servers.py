@@ -98,14 +98,15 @@ def gunicorn_command(port, workers=1):
 
 
 class LiveServer:
-    """A gunicorn process serving the app on a free loopback port."""
+    """A process serving the app on a free loopback port: gunicorn, or `command(port)` when given."""
 
-    def __init__(self, env, log_path, name="server", workers=1):
+    def __init__(self, env, log_path, name="server", workers=1, command=None):
         self.env = env
         self.workers = workers
         self.log_path = Path(log_path)
         self.name = name
         self.port = free_port()
+        self.command = command(self.port) if command else gunicorn_command(self.port, workers)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process = None
         self._log = None
@@ -116,7 +117,7 @@ class LiveServer:
     def start(self, timeout=30):
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            gunicorn_command(self.port, self.workers),
+            self.command,
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
@@ -126,7 +127,7 @@ class LiveServer:
         last_error = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                last_error = f"gunicorn exited with status {self.process.returncode}"
+                last_error = f"it exited with status {self.process.returncode}"
                 break
             try:
                 with urllib.request.urlopen(self.url("/healthz"), timeout=2) as response:

