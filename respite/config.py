@@ -31,6 +31,8 @@ class Config:
     INVITATION_MAX_AGE = timedelta(days=7)
     ATTACHMENT_KEY = None
     RETENTION_DAYS = 730
+    # The yearly respite hours a caregiver who signs up starts with (a coordinator can change each one's).
+    DEFAULT_ANNUAL_ALLOTMENT_HOURS = 100
     # Live updates (respite.realtime)
     SSE_HEARTBEAT_SECONDS = 15
     SSE_STREAM_MAX_SECONDS = 300
@@ -50,6 +52,8 @@ class Config:
             settings["REDIS_URL"] = environ["REDIS_URL"]
         if environ.get("ATTACHMENT_KEY"):
             settings["ATTACHMENT_KEY"] = environ["ATTACHMENT_KEY"]
+        if environ.get("DEFAULT_ANNUAL_ALLOTMENT_HOURS"):
+            settings["DEFAULT_ANNUAL_ALLOTMENT_HOURS"] = int(environ["DEFAULT_ANNUAL_ALLOTMENT_HOURS"])
         if environ.get("RETENTION_DAYS"):
             settings["RETENTION_DAYS"] = int(environ["RETENTION_DAYS"])
         if environ.get("SESSION_TIMEOUT_MINUTES"):

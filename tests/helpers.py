@@ -7,10 +7,12 @@ import html
 import os
 import re
 import secrets
+from collections.abc import Callable
+from contextlib import contextmanager
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import URL, make_url
 
 from respite.extensions import db
@@ -21,7 +23,9 @@ from .factories import TEST_PASSWORD
 __all__ = [
     "ON_POSTGRES",
     "TEST_PASSWORD",
+    "assert_statement_budget",
     "audit_rows",
+    "counted_statements",
     "create_scratch_database",
     "field_error",
     "needs_postgres",
@@ -75,3 +79,35 @@ def audit_rows(action=None):
     if action is not None:
         query = query.where(AuditLog.action == action)
     return db.session.scalars(query).all()
+
+
+@contextmanager
+def counted_statements():
+    """The SQL statements run inside the block (savepoints of the test's own transaction left out)."""
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def assert_statement_budget(client, path, add_rows: Callable[[int], None], budget, *, headers=None, small=1, large=50):
+    """GET `path` with `small` and then `large` rows made by `add_rows(n)`: the same number of statements, `budget`."""
+    counts = []
+    for rows in (small, large):
+        add_rows(rows if not counts else rows - small)
+        db.session.flush()
+        db.session.expire_all()  # nothing cached from the setup: the page loads what it shows
+        with counted_statements() as statements:
+            response = client.get(path, headers=headers or {})
+        assert response.status_code == 200, response.status_code
+        counts.append(len(statements))
+    assert counts[0] == counts[1], f"{path} issues more statements with more rows: {counts}"
+    assert counts[0] == budget, f"{path}: {counts[0]} statements, budget {budget}\n" + "\n".join(statements)

@@ -16,6 +16,7 @@ def test_environment_settings_are_read():
             "REDIS_URL": "redis://cache:6379/1",
             "ATTACHMENT_KEY": "k",
             "RETENTION_DAYS": "30",
+            "DEFAULT_ANNUAL_ALLOTMENT_HOURS": "60",
             "SESSION_TIMEOUT_MINUTES": "45",
             "SSE_CHANNEL_PREFIX": "site-b",
             "SSE_HEARTBEAT_SECONDS": "5",
@@ -26,6 +27,7 @@ def test_environment_settings_are_read():
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/respite"
     assert settings["REDIS_URL"] == "redis://cache:6379/1"
     assert settings["RETENTION_DAYS"] == 30
+    assert settings["DEFAULT_ANNUAL_ALLOTMENT_HOURS"] == 60
     assert settings["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=45)
     assert (settings["SSE_CHANNEL_PREFIX"], settings["SSE_HEARTBEAT_SECONDS"]) == ("site-b", 5.0)
     assert settings["SSE_STREAM_MAX_SECONDS"] == 60.0

@@ -45,7 +45,8 @@ def sign_up_caregiver(display_name: str, email: str, password: str, timezone: st
         password_hash=hash_password(password),
     )
     db.session.add(user)
-    db.session.add(CaregiverProfile(user=user, full_name=user.display_name))
+    allotment_minutes = int(current_app.config["DEFAULT_ANNUAL_ALLOTMENT_HOURS"]) * 60
+    db.session.add(CaregiverProfile(user=user, full_name=user.display_name, annual_allotment_minutes=allotment_minutes))
     audit.record("auth.sign_up", user, actor=user, summary=f"Caregiver {user.display_name} signed up")
     db.session.flush()
     return user

@@ -8,7 +8,7 @@ schema itself is created by the Alembic migrations under migrations/.
 from .accounts import CaregiverProfile, CaregiverType, Center, ProviderProfile, Role, User
 from .audit import AuditLog
 from .base import UTCDateTime, utcnow
-from .care import CareRecipient
+from .care import CARE_CARD_LIST_FIELDS, CARE_CARD_TEXT_FIELDS, CareCardAcknowledgement, CareCardVersion, CareRecipient
 from .messaging import Attachment, Conversation, Message, Participant
 from .scheduling import (
     Assignment,
@@ -27,6 +27,8 @@ ALL_MODELS = (
     Center,
     CaregiverProfile,
     CareRecipient,
+    CareCardVersion,
+    CareCardAcknowledgement,
     ProviderProfile,
     Availability,
     RespiteSession,
@@ -44,6 +46,10 @@ __all__ = [
     "Assignment",
     "AssignmentStatus",
     "Attachment",
+    "CARE_CARD_LIST_FIELDS",
+    "CARE_CARD_TEXT_FIELDS",
+    "CareCardAcknowledgement",
+    "CareCardVersion",
     "AuditLog",
     "Availability",
     "AvailabilityKind",

@@ -46,6 +46,8 @@ class User(UserMixin, Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the secret in the user's calendar feed address; None when no feed is on.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

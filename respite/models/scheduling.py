@@ -87,6 +87,8 @@ class RespiteSession(Model):
         Index("ix_respite_session_status_starts_at", "status", "starts_at"),
         Index("ix_respite_session_caregiver_starts_at", "caregiver_id", "starts_at"),
         Index("ix_respite_session_center_starts_at", "center_id", "starts_at"),
+        # A double tap sends one request twice: the second finds the first (one row per occurrence).
+        Index("uq_respite_session_request_key_starts_at", "request_key", "starts_at", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +106,7 @@ class RespiteSession(Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     series_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    request_key: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -75,6 +75,7 @@ def test_sign_up_creates_a_caregiver_and_signs_in(client):
     assert user.password_hash.startswith("$argon2id$")
     assert verify_password(user.password_hash, SIGN_UP["password"])
     assert user.caregiver_profile.full_name == "Rosa Martinez"
+    assert user.caregiver_profile.annual_allotment_minutes == 100 * 60  # the program's default, not 0 h
     (signed_up,) = audit_rows("auth.sign_up")
     assert signed_up.actor_id == user.id
     assert signed_up.entity_type == "User"
@@ -608,3 +609,10 @@ def test_sign_in_lasts_the_configured_time_and_is_not_renewed(app, client, careg
     assert timedelta(minutes=29) < expires - datetime.now(UTC) <= timedelta(minutes=30)
     client.get("/caregiver")  # shows (and so removes) the welcome message
     assert "Set-Cookie" not in client.get("/caregiver").headers
+
+
+def test_a_new_caregiver_gets_the_configured_allotment(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "DEFAULT_ANNUAL_ALLOTMENT_HOURS", 40)
+    client.post("/signup", data=SIGN_UP)
+    user = db.session.scalar(select(User).where(User.email == "rosa.martinez@example.com"))
+    assert user.caregiver_profile.annual_allotment_minutes == 40 * 60

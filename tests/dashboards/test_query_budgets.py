@@ -1,30 +1,14 @@
 """Each page issues a fixed number of SQL statements, however many rows it shows."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from respite.extensions import db
 from respite.models import Assignment, utcnow
 from tests import factories
-
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.helpers import assert_statement_budget
 
 
 def make_caregiver_rows(client, n):
@@ -77,14 +61,4 @@ BUDGETS = [
 @pytest.mark.parametrize(("client_fixture", "path", "headers", "make_rows", "budget"), BUDGETS)
 def test_page_statement_budget(request, client_fixture, path, headers, make_rows, budget):
     client = request.getfixturevalue(client_fixture)
-    counts = []
-    for rows in (1, 6):
-        make_rows(client, rows if not counts else rows - 1)
-        db.session.flush()
-        db.session.expire_all()  # nothing cached from the setup: the page loads what it shows
-        with counted_statements() as statements:
-            response = client.get(path, headers=headers)
-        assert response.status_code == 200
-        counts.append(len(statements))
-    assert counts[0] == counts[1], f"{path} issues more statements with more rows: {counts}"
-    assert counts[0] == budget, f"{path}: {counts[0]} statements, budget {budget}"
+    assert_statement_budget(client, path, lambda n: make_rows(client, n), budget, headers=headers)

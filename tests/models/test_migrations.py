@@ -85,4 +85,4 @@ def test_upgrade_downgrade_and_upgrade_again(scratch_app):
     assert _tables() == model_tables | {"alembic_version"}
     assert _triggers() >= EXPECTED_TRIGGERS[dialect]
     with db.engine.connect() as connection:
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
