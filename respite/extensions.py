@@ -36,7 +36,9 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> object | None:
+    """The signed-in user, while their sign-in holds (respite.accounts.signins)."""
+    from .accounts.signins import sign_in_is_alive
     from .models import User
 
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+    return user if user is not None and sign_in_is_alive(user) else None

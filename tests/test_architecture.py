@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "respite"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
-# Where a transaction may end: a request's view, a CLI command, and the role guard
-# (which keeps the audit row of a refusal although the request fails).
-ENTRY_POINTS = {"views.py", "cli.py", "web/access.py", "web/health.py"}
+# Where a transaction may end: a request's view (the event stream is one), a CLI command, and
+# where refusals are audited although the request fails (the role guard, the error handlers).
+ENTRY_POINTS = {"views.py", "cli.py", "web/access.py", "web/errors.py", "realtime/stream.py"}
 
 
 def relative(path):

@@ -56,3 +56,39 @@ def test_production_refuses_the_default_secret(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
         create_app({"REDIS_URL": "redis://127.0.0.1:1/0"}, instance_path=str(tmp_path))
+
+
+def production_app(monkeypatch, tmp_path, **env):
+    monkeypatch.setenv("RESPITE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a production secret")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return create_app(
+        {"REDIS_URL": "redis://127.0.0.1:1/0", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"},
+        instance_path=str(tmp_path),
+    )
+
+
+def test_production_needs_the_base_url_links_are_built_from(monkeypatch, tmp_path):
+    with pytest.raises(RuntimeError, match="BASE_URL must be set"):
+        production_app(monkeypatch, tmp_path)
+
+
+def test_production_sends_hsts_and_ignores_a_forwarded_host(monkeypatch, tmp_path):
+    from flask import url_for
+
+    from respite.web.links import absolute_url
+
+    app = production_app(monkeypatch, tmp_path, BASE_URL="https://respite.example.org/")
+    response = app.test_client().get(
+        "/login", headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    )
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert app.wsgi_app.x_host == 0
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        link = absolute_url(url_for("accounts.invitation", token="t"))
+    assert link == "https://respite.example.org/invitation/t"
+
+
+def test_development_has_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers

@@ -4,7 +4,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask_wtf import FlaskForm
 from sqlalchemy import func, literal, select, union_all
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields import Field
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, StopValidation, Va
 from ..extensions import db
 from ..models import Center, User
 from ..timefmt import is_timezone, zone_aliases, zone_exists, zone_label, zones_by_region
+from ..web.forms import Form
 from .passwords import MIN_PASSWORD_LENGTH
 from .services import normalise_email
 
@@ -155,7 +155,7 @@ password_rules = [
 ]
 
 
-class SignUpForm(EmailUnique, FlaskForm):
+class SignUpForm(EmailUnique, Form):
     display_name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=120)])
     email = EmailField("Email", validators=email_rules("Enter your email."))
     password = PasswordField("Password", validators=password_rules)
@@ -167,12 +167,12 @@ class SignUpForm(EmailUnique, FlaskForm):
         fill_zones(self.timezone, in_use=center_zones(), browser_aliases=True)
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
 
 
-class AccountForm(EmailUnique, FlaskForm):
+class AccountForm(EmailUnique, Form):
     display_name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=120)])
     email = EmailField("Email", validators=email_rules("Enter your email."))
     timezone = TimezoneField()
@@ -184,7 +184,7 @@ class AccountForm(EmailUnique, FlaskForm):
         fill_zones(self.timezone)
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     new_password = PasswordField("New password", validators=password_rules)
     confirm = PasswordField(
@@ -196,7 +196,7 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField("Password", validators=password_rules)
     confirm = PasswordField(
         "Password again",

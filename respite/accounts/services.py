@@ -16,6 +16,7 @@ from .. import audit
 from ..extensions import db
 from ..models import CaregiverProfile, Center, ProviderProfile, Role, User, utcnow
 from .passwords import hash_password, password_needs_rehash, verify_password
+from .signins import end_every_sign_in
 
 STAFF_ROLES = (Role.PROVIDER, Role.COORDINATOR, Role.KIOSK)
 
@@ -118,7 +119,9 @@ def authenticate(email: str, password: str) -> SignInResult:
     return SignInResult(user)
 
 
-def record_sign_out(user: User) -> None:
+def sign_out(user: User) -> None:
+    """Sign out: every sign-in of the user ends, on every device (a copied cookie included)."""
+    end_every_sign_in(user)
     audit.record("auth.logout", user, actor=user, summary=f"{user.display_name} signed out")
     db.session.flush()
 
@@ -137,6 +140,8 @@ def update_account(user: User, display_name: str, email: str, timezone: str) -> 
         return False
     if "display_name" in changes and user.caregiver_profile is not None:
         user.caregiver_profile.full_name = user.display_name
+    if "email" in changes:
+        end_every_sign_in(user)  # the view signs this browser in again
     audit.record("account.update", user, summary="Account details changed", meta={"changed": sorted(changes)})
     db.session.flush()
     return True
@@ -148,6 +153,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         db.session.flush()
         raise AccountError("That is not your current password.", field="current_password")
     user.password_hash = hash_password(new_password)
+    end_every_sign_in(user)  # the view signs this browser in again
     audit.record("account.password_change", user, summary="Password changed")
     db.session.flush()
 

@@ -2,15 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from ..extensions import db
 from ..models import Role, User
 from ..web.access import public, roles_required, signed_in
 from . import services
 from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm, filled
+from .signins import keep_this_sign_in, start_sign_in
 
 bp = Blueprint("accounts", __name__)
 
@@ -26,17 +27,6 @@ ACCOUNT_ROLES = (Role.CAREGIVER, Role.PROVIDER, Role.COORDINATOR)
 def generic_failure() -> str:
     """The one message for every failed sign-in, whatever the reason."""
     return GENERIC_FAILURE.format(minutes=int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60))
-
-
-def _start_session(user: User) -> None:
-    """Sign `user` in for SESSION_TIMEOUT_MINUTES from now (PERMANENT_SESSION_LIFETIME).
-
-    The cookie is not renewed on each request (SESSION_REFRESH_EACH_REQUEST is
-    off), so a sign-in ends that long after it began, and an open live stream
-    never keeps it alive.
-    """
-    session.permanent = True
-    login_user(user)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -66,7 +56,7 @@ def signup() -> ResponseReturnValue:
             filled(form.display_name), filled(form.email), filled(form.password), form.timezone.data
         )
         db.session.commit()
-        _start_session(user)
+        start_sign_in(user)
         flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
         return redirect(url_for("dashboards.home"))
     status = 422 if form.errors else 200
@@ -83,7 +73,7 @@ def login() -> ResponseReturnValue:
         result = services.authenticate(filled(form.email), filled(form.password))
         db.session.commit()  # failures are counted and audited too
         if result.user is not None:
-            _start_session(result.user)
+            start_sign_in(result.user)
             flash(f"Signed in as {result.user.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("dashboards.home"))
         form.password.data = ""
@@ -95,7 +85,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @signed_in
 def logout() -> ResponseReturnValue:
-    services.record_sign_out(current_user._get_current_object())
+    services.sign_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
@@ -110,6 +100,7 @@ def account() -> ResponseReturnValue:
     if form.validate_on_submit():
         changed = services.update_account(user, filled(form.display_name), filled(form.email), form.timezone.data)
         db.session.commit()
+        keep_this_sign_in(user)  # a new email ended every sign-in but this one
         if changed:
             flash("Your account details are saved.", "success")
         else:
@@ -132,7 +123,8 @@ def change_password() -> ResponseReturnValue:
             password_form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            flash("Your password is changed.", "success")
+            keep_this_sign_in(user)  # every other sign-in has ended
+            flash("Your password is changed. You are signed out everywhere else.", "success")
             return redirect(url_for("accounts.account"))
     form = AccountForm(obj=user, current_user_id=user.id)
     return render_template("accounts/account.html", form=form, password_form=password_form), 422
@@ -150,7 +142,7 @@ def invitation(token: str) -> ResponseReturnValue:
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
-        _start_session(user)
+        start_sign_in(user)
         flash(f"Welcome, {user.display_name}. Your password is set.", "success")
         return redirect(url_for("dashboards.home"))
     status = 422 if form.errors else 200

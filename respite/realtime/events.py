@@ -9,3 +9,4 @@ class EventType(StrEnum):
     SESSION = "session"  # a respite session changed
     KIOSK = "kiosk"  # a center's board changed
     PING = "ping"  # a test event with no meaning to a page
+    SIGNED_OUT = "signed_out"  # every sign-in of the user ended: their streams close

@@ -16,10 +16,12 @@ from flask import Blueprint, Response, current_app
 from flask_login import current_user
 from flask_sse import Message
 
+from .. import audit
 from ..extensions import db
 from ..web.access import public
 from .channels import channels_for
 from .connection import OutageLog, outage_log, redis_client
+from .events import EventType
 
 bp = Blueprint("realtime", __name__)
 
@@ -28,6 +30,8 @@ bp = Blueprint("realtime", __name__)
 @public  # checked inside: a stream answers 401, not a redirect to the sign-in page
 def stream() -> Response:
     if not current_user.is_authenticated:
+        audit.record("access.denied", summary="A live stream was asked for without a sign-in")
+        db.session.commit()
         return Response("Sign in to receive live updates.\n", status=401, mimetype="text/plain")
     channels = channels_for(current_user)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -73,7 +77,10 @@ def _stream_events(
                 time.sleep(wait)
                 item = None
             if item and item.get("type") == "message":
-                yield str(Message(**json.loads(item["data"])))
+                message = Message(**json.loads(item["data"]))
+                if message.type == EventType.SIGNED_OUT:
+                    return  # the sign-in this stream was opened under has ended
+                yield str(message)
                 last_sent = time.monotonic()
             elif time.monotonic() - last_sent >= heartbeat:
                 yield ": heartbeat\n\n"

@@ -1,12 +1,22 @@
 """Error pages: every error answers with a page of the design system, never a stack trace.
 
-htmx requests get the short fragment only, so it can land in place.
+htmx requests get the short fragment only, so it can land in place. Refusals
+(a page or object that is not yours, a failed CSRF check, an action the role
+may never take) are audited here, in one place, after anything the request
+had changed is rolled back. An unexpected error gets a reference that the
+log line carries too.
 """
 
-from flask import Flask, Response, make_response, render_template, request
-from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+import uuid
+from typing import Any
 
+from flask import Flask, Response, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+
+from .. import audit
 from ..extensions import db
 
 MESSAGES = {
@@ -26,6 +36,11 @@ MESSAGES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        if isinstance(error, CSRFError):
+            record_refusal("access.csrf_refused", "A form was sent without a valid CSRF token")
+        elif isinstance(error, NotFound) and request.url_rule is not None and request.endpoint != "static":
+            # A real route answered 404: an unknown or someone else's object, or a dead link.
+            record_refusal("access.not_found", f"Nothing to show at {request.path}", view_args=request.view_args)
         response = make_response(render_error(error.code or 500))
         # Keep what the exception says about itself beyond the body: Allow on
         # a 405, Retry-After on a 429 or 503, WWW-Authenticate on a 401.
@@ -36,7 +51,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PermissionError)
     def permission_error(error: PermissionError) -> tuple[str, int]:
-        db.session.rollback()
+        record_refusal("access.denied", str(error) or f"Refused at {request.path}")
         return render_error(403)
 
     @app.errorhandler(StaleDataError)
@@ -48,13 +63,28 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(InternalServerError.code)
+        reference = uuid.uuid4().hex[:12]
+        app.logger.exception("unhandled error %s on %s %s", reference, request.method, request.path)
+        return render_error(InternalServerError.code, reference=reference)
 
 
-def render_error(code: int) -> tuple[str, int]:
+def record_refusal(action: str, summary: str, **meta: Any) -> None:
+    """Audit a refusal on its own, after rolling back whatever the request had changed."""
+    db.session.rollback()
+    try:
+        audit.record(
+            action,
+            summary=summary,
+            meta={"endpoint": request.endpoint, "method": request.method, **meta},
+        )
+        db.session.commit()
+    except SQLAlchemyError:  # the refusal still answers when the database does not
+        db.session.rollback()
+
+
+def render_error(code: int, reference: str | None = None) -> tuple[str, int]:
     title, detail = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     # htmx swaps get the fragment; a boosted navigation replaces the page and wants all of it.
     fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
     template = "errors/_error.html" if fragment else "errors/error.html"
-    return render_template(template, code=code, title=title, detail=detail), code
+    return render_template(template, code=code, title=title, detail=detail, reference=reference), code

@@ -12,7 +12,7 @@ from respite.admin import services as admin_services
 from respite.extensions import db
 from respite.models import utcnow
 from tests import factories
-from tests.helpers import audit_rows, sign_in
+from tests.helpers import audit_rows, needs_postgres, sign_in
 
 # What each database raises when its trigger refuses to change the log (psycopg maps
 # PL/pgSQL RAISE EXCEPTION to ProgrammingError; SQLite RAISE(ABORT) is a constraint error).
@@ -230,3 +230,15 @@ def test_audit_boosted_request_gets_the_whole_page(as_coordinator):
 
     assert "<html" in response.text
     assert '<div id="audit-results">' in response.text
+
+
+@pytest.mark.postgres_only
+@needs_postgres
+def test_the_log_can_not_be_truncated(dialect):
+    _record_several(2)
+
+    with pytest.raises(DBAPIError) as refused, db.session.begin_nested():
+        db.session.execute(text("TRUNCATE audit_log"))
+
+    assert "append-only" in str(refused.value.orig)
+    assert [row.summary for row in audit_rows()] == ["event 0", "event 1"]

@@ -143,3 +143,11 @@ def test_audit_verify_fails_on_a_broken_log(runner, dialect):
     assert result.exit_code == 1
     assert f"Audit chain broken at row {rows[1].id} (after 1 good rows)." in result.stderr
     assert "intact" not in result.output
+
+
+def test_seed_demo_is_refused_in_production(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "PRODUCTION", True)
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "refused in production" in result.output
+    assert db.session.scalar(select(User.id).where(User.email == ACCOUNTS[0][1])) is None

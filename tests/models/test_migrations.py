@@ -17,7 +17,7 @@ TRIGGERS = {
 }
 EXPECTED_TRIGGERS = {
     "sqlite": {"audit_log_no_update", "audit_log_no_delete"},
-    "postgresql": {"audit_log_append_only"},
+    "postgresql": {"audit_log_append_only", "audit_log_no_truncate"},
 }
 
 

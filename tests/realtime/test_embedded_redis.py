@@ -114,3 +114,33 @@ def test_another_process_still_connected_keeps_the_embedded_redis_running(embedd
 
     assert other.ping()
     other.shutdown(nosave=True)
+
+
+def test_a_stopped_server_not_yet_reaped_is_not_joined(tmp_path):
+    """A redis-server that has exited but lingers as a zombie must not be taken for a running one."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from respite.realtime.connection import EmbeddedRedis
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # exits; not waited for, so a zombie
+    try:
+        for _ in range(50):
+            if psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE:
+                break
+            time.sleep(0.05)
+        pidfile = tmp_path / "redis.pid"
+        pidfile.write_text(str(child.pid))
+        registry = tmp_path / "redis.db.settings"
+        registry.write_text(json.dumps({"pidfile": str(pidfile)}))
+        server = EmbeddedRedis.__new__(EmbeddedRedis)
+        server.settingregistryfile = str(registry)
+        assert not server._is_redis_running()
+        pidfile.write_text(str(psutil.Process().pid))  # a live process: running
+        assert server._is_redis_running()
+    finally:
+        child.wait()

@@ -3,13 +3,14 @@
 import json
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 import redis
 
 from respite import realtime
 from respite.extensions import db
-from respite.models import RespiteSession
+from respite.models import RespiteSession, utcnow
 from respite.realtime.connection import OutageLog
 from tests import factories
 from tests.servers import RedisServer
@@ -59,9 +60,9 @@ def test_stream_needs_sign_in(client):
 
 def test_channels_come_from_the_signed_in_user(app, caregiver, kiosk):
     assert realtime.channels_for(caregiver) == [realtime.user_channel(caregiver.id)]
-    assert realtime.channels_for(kiosk) == [realtime.center_channel(kiosk.center_id)]
+    assert realtime.channels_for(kiosk) == [realtime.center_channel(kiosk.center_id), realtime.user_channel(kiosk.id)]
     kiosk.center_id = None
-    assert realtime.channels_for(kiosk) == []
+    assert realtime.channels_for(kiosk) == [realtime.user_channel(kiosk.id)]
 
 
 def test_stream_carries_own_events_only_whatever_the_client_asks(app, as_caregiver, short_streams):
@@ -158,7 +159,11 @@ class TestRedisOutage:
     def test_writes_succeed_and_streams_refuse_fast_while_redis_is_down(self, app, as_caregiver, own_redis, caplog):
         own_redis.stop()
         recipient = factories.CareRecipientFactory(caregiver=as_caregiver.user.caregiver_profile)
-        sessions = [factories.RespiteSessionFactory(recipient=recipient) for _ in range(3)]
+        # One a day: a person never has two overlapping sessions.
+        sessions = [
+            factories.RespiteSessionFactory(recipient=recipient, starts_at=utcnow() + timedelta(days=day))
+            for day in (1, 2, 3)
+        ]
         with caplog.at_level(logging.WARNING, logger="respite.realtime"):
             for session in sessions:
                 response = as_caregiver.post(f"/sessions/{session.id}/cancel")

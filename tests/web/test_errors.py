@@ -88,7 +88,9 @@ def test_an_exception_in_a_view_gets_the_500_page_without_details(app, client, m
     body = response.get_data(as_text=True)
     for leak in ("boom", "SELECT", "no_such_table", "secret_column", "password_hash", "File &#34;", 'File "'):
         assert leak not in body
-    assert "unhandled error on GET /" in caplog.text  # but the log has it, for us
+    # The log has it, for us, under the reference the page gives the person.
+    reference = re.search(r"reference <code>([0-9a-f]{12})</code>", body).group(1)
+    assert f"unhandled error {reference} on GET /" in caplog.text
 
 
 def test_after_a_database_error_the_next_request_works(app, as_caregiver, monkeypatch):
@@ -172,3 +174,30 @@ def test_a_stale_write_gets_the_409_page(app, client, monkeypatch):
 
     _assert_error_page(response, 409, "Changed by someone else")
     assert "respite_session" not in response.get_data(as_text=True)
+
+
+def test_refusals_are_audited_after_rolling_back_what_the_request_changed(app, as_caregiver, monkeypatch):
+    from tests import factories
+
+    someone_elses = factories.RespiteSessionFactory()
+    assert as_caregiver.post(f"/sessions/{someone_elses.id}/cancel").status_code == 404
+    (row,) = audit_rows("access.not_found")
+    assert row.actor_id == as_caregiver.user.id
+    assert row.meta["view_args"] == {"session_id": someone_elses.id}
+
+
+def test_an_unknown_address_is_not_audited(client):
+    assert client.get("/no/such/page").status_code == 404
+    assert client.get("/static/no-such-file.css").status_code == 404
+    assert audit_rows("access.not_found") == []
+
+
+def test_a_failed_csrf_check_is_audited(app, client, caregiver, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client.post("/login", data={"email": caregiver.email, "password": "x"})
+    assert len(audit_rows("access.csrf_refused")) == 1
+
+
+def test_an_anonymous_stream_is_audited(client):
+    assert client.get("/events").status_code == 401
+    assert [row.summary for row in audit_rows("access.denied")] == ["A live stream was asked for without a sign-in"]

@@ -1,0 +1,53 @@
+"""Sign-ins the server can end: each one carries the user's session generation and its start time.
+
+The signed cookie holds the user's id, the generation it was issued under and
+when it began. A request is signed in only while the generation still matches
+and the sign-in is younger than PERMANENT_SESSION_LIFETIME, counted from its
+start and renewed by nothing. Bumping the generation (sign-out, a new
+password or email, a coordinator's deactivation or role change) ends every
+sign-in of the user at once, a copied cookie included, and closes their open
+event streams.
+"""
+
+import time
+
+from flask import current_app, session
+from flask_login import login_user
+
+from .. import realtime
+from ..models import User
+
+GENERATION = "gen"
+STARTED = "signed_in_at"
+
+
+def start_sign_in(user: User) -> None:
+    """Sign `user` in on this browser with a fresh session (and so a fresh CSRF token)."""
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    session[GENERATION] = user.session_generation
+    session[STARTED] = int(time.time())
+
+
+def sign_in_is_alive(user: User) -> bool:
+    """Whether the sign-in in this request's session still holds for `user`."""
+    if not user.is_active or session.get(GENERATION) != user.session_generation:
+        return False
+    started = session.get(STARTED)
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    return isinstance(started, int) and 0 <= time.time() - started < lifetime
+
+
+def keep_this_sign_in(user: User) -> None:
+    """After the user ended every sign-in themselves (a new password or email), keep the one they did it from.
+
+    Its start stays as it was: changing details never lengthens a sign-in.
+    """
+    session[GENERATION] = user.session_generation
+
+
+def end_every_sign_in(user: User) -> None:
+    """End every sign-in of `user`, on every device; their open streams close when this commits."""
+    user.session_generation = (user.session_generation or 0) + 1
+    realtime.publish_after_commit(realtime.EventType.SIGNED_OUT, user_ids=[user.id], user_id=user.id)
