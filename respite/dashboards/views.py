@@ -48,7 +48,7 @@ def caregiver() -> Response:
         "dashboards/caregiver.html",
         "dashboards/_caregiver_region.html",
         profile=profile,
-        recipients=care.recipients_for(profile) if profile and not is_region_request() else [],
+        people=care.people_overview(profile) if profile and not is_region_request() else None,
         upcoming=scheduling.upcoming_for_caregiver(profile) if profile else [],
         minutes_left=scheduling.minutes_left_this_year(profile, current_user.timezone) if profile else 0,
     )

@@ -85,3 +85,64 @@ def cancel_refusal(actor: User, session: RespiteSession, now: datetime | None = 
 
 def can_cancel(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
     return cancel_refusal(actor, session, now) is None
+
+
+def _family_refusal(actor: User, session: RespiteSession, what: str) -> PermissionError | None:
+    """Only the session's own caregiver changes what they asked for."""
+    if actor.role != Role.CAREGIVER or session.caregiver.user_id != actor.id:
+        return PermissionError(f"Only the family who asked for a session can {what} it.")
+    return None
+
+
+def edit_refusal(actor: User, session: RespiteSession, now: datetime | None = None) -> Exception | None:
+    """Why `actor` may not edit `session` in place now, or None when they may.
+
+    Its caregiver may change the time, place and notes of a request no
+    provider has accepted yet (accepting confirms it), before it starts.
+    """
+    if (refusal := _family_refusal(actor, session, "change")) is not None:
+        return refusal
+    if session.status != S.REQUESTED:
+        return SchedulingError(f"A {SessionStatus(session.status).label.lower()} session can't be edited.")
+    if session.starts_at <= (now or utcnow()):
+        return SchedulingError("This session has already started; ask the provider or a coordinator.")
+    return None
+
+
+def can_edit(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
+    return edit_refusal(actor, session, now) is None
+
+
+def replace_refusal(actor: User, session: RespiteSession, now: datetime | None = None) -> Exception | None:
+    """Why `actor` may not change a confirmed `session` now, or None when they may.
+
+    A confirmed session's time, place or notes don't change under its
+    provider: the change is a new request, and this session is cancelled
+    with a reason, in one step. So it takes what cancelling takes.
+    """
+    if (refusal := _family_refusal(actor, session, "change")) is not None:
+        return refusal
+    if session.status != S.CONFIRMED:
+        return SchedulingError(f"A {SessionStatus(session.status).label.lower()} session can't be changed.")
+    return cancel_refusal(actor, session, now)
+
+
+def can_replace(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
+    return replace_refusal(actor, session, now) is None
+
+
+def change_refusal(actor: User, session: RespiteSession, now: datetime | None = None) -> Exception | None:
+    """Why `actor` may neither edit nor replace `session` now (the edit's reason first), or None."""
+    if session.status == S.CONFIRMED:
+        return replace_refusal(actor, session, now)
+    return edit_refusal(actor, session, now)
+
+
+def can_change(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
+    """Whether the "Change" button shows: an edit of a request, or a new request in place of a confirmed session."""
+    return change_refusal(actor, session, now) is None
+
+
+def can_cancel_series(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
+    """Whether "cancel this and the rest of the series" shows: a cancellable occurrence of a series."""
+    return session.series_id is not None and can_cancel(actor, session, now)

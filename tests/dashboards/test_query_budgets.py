@@ -12,9 +12,14 @@ from tests.helpers import assert_statement_budget
 
 
 def make_caregiver_rows(client, n):
+    # One person's active sessions never overlap (PostgreSQL refuses): one a day.
     recipient = factories.CareRecipientFactory(caregiver=client.user.caregiver_profile)
-    for _ in range(n):
-        factories.AssignmentFactory(session=factories.RespiteSessionFactory(recipient=recipient, status="confirmed"))
+    for day in range(1, n + 1):
+        starts = utcnow() + timedelta(days=day)
+        session = factories.RespiteSessionFactory(
+            recipient=recipient, status="confirmed", starts_at=starts, ends_at=starts + timedelta(hours=3)
+        )
+        factories.AssignmentFactory(session=session)
 
 
 def make_provider_rows(client, n):

@@ -78,6 +78,7 @@ def test_providers_and_kiosks_can_not_cancel(request, client_fixture):
 
 def test_someone_elses_or_a_missing_session_is_not_found(as_caregiver):
     session = factories.RespiteSessionFactory()
+    db.session.commit()  # the setup is in place (a 404 rolls back what its request changed)
     assert as_caregiver.post(f"/sessions/{session.id}/cancel").status_code == 404
     assert as_caregiver.post("/sessions/999999/cancel").status_code == 404
     assert status_of(session) == S.REQUESTED
