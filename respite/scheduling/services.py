@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..timefmt import timespan, zone_or_utc
 from ..web.converters import MAX_ID
+from ..web.forms import has_control_characters
 from .lifecycle import (
     ACTIVE_SESSION_STATUSES,
     COUNTED_SESSION_STATUSES,
@@ -215,6 +216,16 @@ def _publish_session_changed(session: RespiteSession) -> None:
 # --- Transitions -----------------------------------------------------------------
 
 
+REASON_LIMIT = 500
+
+
+def clean_reason(reason: str) -> str:
+    """A reason as it will be kept and shown; SchedulingError for characters no one types."""
+    if has_control_characters(reason):
+        raise SchedulingError("Remove the hidden control characters from the reason.")
+    return reason.strip()[:REASON_LIMIT]
+
+
 def cancel_session(
     actor: User,
     session: RespiteSession,
@@ -232,9 +243,10 @@ def cancel_session(
         raise refusal
     if expected_version is not None and expected_version != session.version:
         raise SchedulingError("This session was changed while you were looking at it. Please check it again.")
+    reason = clean_reason(reason)
     previous = session.status
     session.status = session_target("cancel", session.status)
-    session.status_reason = reason.strip()[:500]
+    session.status_reason = reason
     for assignment in session.assignments:
         if assignment.status in LIVE_ASSIGNMENT_STATUSES:
             assignment.status = assignment_target("cancel", assignment.status)

@@ -255,3 +255,10 @@ def test_a_move_the_table_does_not_have_is_refused():
         lifecycle.session_target("check_in", S.REQUESTED)
     with pytest.raises(SchedulingError):
         lifecycle.assignment_target("accept", AssignmentStatus.DECLINED)
+
+
+@pytest.mark.parametrize("reason", ["Sick\x00", "\x1b[2J"])
+def test_a_reason_with_control_characters_is_refused(session, coordinator, reason):
+    with pytest.raises(SchedulingError, match="control characters"):
+        services.cancel_session(coordinator, session, reason=reason)
+    assert session.status == S.REQUESTED
