@@ -39,7 +39,10 @@
   // htmx's sse extension only listens for the events that elements ask for
   // (sse-swap, hx-trigger="sse:…"); listen on its EventSource for every type.
   // The browser reuses one source across its own reconnects: watch each once.
+  var current = null;
+
   function watch(source) {
+    current = source || current;
     if (!source || watched.has(source)) {
       return;
     }
@@ -59,6 +62,14 @@
       document.body.dispatchEvent(new CustomEvent("respite:resync", { bubbles: true }));
     }
     opened = true;
+  });
+
+  // Signing out ends the stream from the server's side: close it first, so that leaving
+  // the page is not reported as a lost connection.
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-signs-out]") && current) {
+      current.close();
+    }
   });
 
   document.addEventListener("htmx:sseError", function () {

@@ -301,6 +301,8 @@ def test_a_request_works_as_plain_form_posts_without_javascript(page_for):
     # Without JavaScript the form offers a button that checks the dates and hours with a plain post.
     check = page.get_by_role("button", name="Check dates and hours", exact=True)
     expect(check).to_be_visible()
+    # No stream without JavaScript, so no "Connecting…" that never connects either.
+    expect(page.locator(".live-status")).to_be_hidden()
     visit(page, "request-nojs")
 
     page.get_by_label("Date", exact=True).fill(day.isoformat())
