@@ -34,9 +34,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..text import has_control_characters
 from ..timefmt import timespan, zone_or_utc
 from ..web.converters import MAX_ID
-from ..web.forms import has_control_characters
 from .lifecycle import (
     ACTIVE_SESSION_STATUSES,
     COUNTED_SESSION_STATUSES,

@@ -5,20 +5,15 @@ any text field is refused beside that field, with the form's other answers
 kept, rather than failing in the database.
 """
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField
 
-# Tab, newline and carriage return are text; every other C0 or C1 control character is not.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+from ..text import has_control_characters
+
 CONTROL_MESSAGE = "Remove the hidden control characters from this field."
-
-
-def has_control_characters(value: object) -> bool:
-    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
 
 
 def leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
