@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Center, User
 from ..timefmt import is_timezone, zone_aliases, zone_exists, zone_label, zones_by_region
 from ..web.forms import Form
-from .passwords import MIN_PASSWORD_LENGTH
+from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from .services import normalise_email
 
 _Option = tuple[Any, str, bool, dict[str, Any]]  # value, label, selected, render_kw
@@ -151,7 +151,8 @@ class EmailUnique:
 
 password_rules = [
     DataRequired("Choose a password."),
-    Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+    Length(min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+    Length(max=MAX_PASSWORD_LENGTH, message=f"Use at most {MAX_PASSWORD_LENGTH} characters."),
 ]
 
 

@@ -9,7 +9,9 @@ _hasher = PasswordHasher()
 # close to that of a known one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
-MIN_PASSWORD_LENGTH = 10
+# Length is what makes a password strong; no rules about its kinds of characters.
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
 
 
 def hash_password(password: str) -> str:

@@ -91,7 +91,9 @@ def test_sign_up_creates_a_caregiver_and_signs_in(client):
         ("email", "rosa@@example.com", "Enter a valid email address."),
         ("email", "rosa@example.invalid", "Enter a valid email address."),  # reserved, unlike .test
         ("email", "", "Enter your email."),
-        ("password", "short", "Use at least 10 characters."),
+        ("password", "short", "Use at least 12 characters."),
+        ("password", "elevenchars", "Use at least 12 characters."),
+        ("password", "p" * 129, "Use at most 128 characters."),
         ("timezone", "Mars/Olympus_Mons", "Choose a time zone from the list."),
         ("timezone", "US/Eastern", "Choose a time zone from the list."),  # an older name: not offered
         ("timezone", "", "Choose a time zone from the list."),
@@ -579,7 +581,8 @@ def test_password_change_refuses_a_wrong_current_password(as_caregiver):
 @pytest.mark.parametrize(
     ("new", "confirm", "field", "message"),
     [
-        ("short", "short", "new_password", "Use at least 10 characters."),
+        ("short", "short", "new_password", "Use at least 12 characters."),
+        ("x" * 129, "x" * 129, "new_password", "Use at most 128 characters."),
         (NEW_PASSWORD, "something else entirely", "confirm", "The two new passwords differ."),
     ],
 )
@@ -616,3 +619,8 @@ def test_a_new_caregiver_gets_the_configured_allotment(app, client, monkeypatch)
     client.post("/signup", data=SIGN_UP)
     user = db.session.scalar(select(User).where(User.email == "rosa.martinez@example.com"))
     assert user.caregiver_profile.annual_allotment_minutes == 40 * 60
+
+
+@pytest.mark.parametrize("password", ["twelve chars", "p" * 128])
+def test_sign_up_takes_a_password_of_12_to_128_characters(client, password):
+    assert client.post("/signup", data={**SIGN_UP, "password": password}).status_code == 302
