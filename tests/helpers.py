@@ -25,6 +25,7 @@ __all__ = [
     "TEST_PASSWORD",
     "assert_statement_budget",
     "audit_rows",
+    "app_on_scratch_database",
     "counted_statements",
     "create_scratch_database",
     "field_error",
@@ -111,3 +112,41 @@ def assert_statement_budget(client, path, add_rows: Callable[[int], None], budge
         counts.append(len(statements))
     assert counts[0] == counts[1], f"{path} issues more statements with more rows: {counts}"
     assert counts[0] == budget, f"{path}: {counts[0]} statements, budget {budget}\n" + "\n".join(statements)
+
+
+@contextmanager
+def app_on_scratch_database(app, tmp_path, name, *, migrate=False, **config):
+    """A second app, in its own app context, on an empty database of its own (never the shared test
+    database): a scratch PostgreSQL database when the suite runs on PostgreSQL, else a SQLite file.
+    Commits there are real; the database is dropped afterwards. It shares the suite's Redis."""
+    from flask_migrate import upgrade
+
+    from respite import create_app
+
+    if ON_POSTGRES:
+        url, drop = create_scratch_database(f"respite_{name}")
+    else:
+        url, drop = f"sqlite:///{tmp_path / f'{name}.sqlite3'}", None
+    try:
+        scratch = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "REDIS_URL": app.config["REDIS_URL"],
+                "WTF_CSRF_ENABLED": False,
+                **config,
+            },
+            instance_path=str(tmp_path / "instance"),
+        )
+        with scratch.app_context():
+            assert db.engine.url.database != make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+            if migrate:
+                upgrade()
+            try:
+                yield scratch
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        if drop:
+            drop()

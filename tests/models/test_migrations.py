@@ -5,11 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
-from respite import create_app
 from respite.extensions import db
-from tests.helpers import ON_POSTGRES, create_scratch_database
+from tests.helpers import app_on_scratch_database
 
 TRIGGERS = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
@@ -24,31 +22,8 @@ EXPECTED_TRIGGERS = {
 @pytest.fixture
 def scratch_app(app, tmp_path):
     """A second app on an empty database of its own (never the shared test database)."""
-    if ON_POSTGRES:
-        url, drop = create_scratch_database("respite_migrations")
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'scratch.sqlite3'}", None
-    try:
-        scratch = create_app(
-            {
-                "TESTING": True,
-                "SQLALCHEMY_DATABASE_URI": url,
-                # The Redis the session app already uses (its embedded server, or TEST_REDIS_URL).
-                "REDIS_URL": app.config["REDIS_URL"],
-                "WTF_CSRF_ENABLED": False,
-            },
-            instance_path=str(tmp_path / "instance"),
-        )
-        with scratch.app_context():
-            assert db.engine.url.database != make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
-            try:
-                yield scratch
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-    finally:
-        if drop:
-            drop()
+    with app_on_scratch_database(app, tmp_path, "migrations") as scratch:
+        yield scratch
 
 
 def _tables():

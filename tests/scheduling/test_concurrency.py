@@ -11,17 +11,16 @@ from datetime import time as clock
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
-from respite import audit, create_app, database
+from respite import audit, database
 from respite.database import DatabaseBusy, write_lock
 from respite.extensions import db
 from respite.models import AuditLog, Center, RespiteSession, User, utcnow
 from respite.scheduling import services
 from respite.timefmt import zone_or_utc
 from tests import factories
-from tests.helpers import ON_POSTGRES, create_scratch_database
+from tests.helpers import ON_POSTGRES, app_on_scratch_database
 
 ATTEMPTS = 20
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's write lock (the PostgreSQL pass has the constraint)")
@@ -33,31 +32,9 @@ def scratch(app, tmp_path, monkeypatch):
     from respite.realtime import publish
 
     monkeypatch.setattr(publish, "publish_now", lambda *args, **kwargs: True)
-    if ON_POSTGRES:
-        url, drop = create_scratch_database("respite_concurrency")
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'concurrency.sqlite3'}", None
-    try:
-        scratch = create_app(
-            {
-                "TESTING": True,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": ATTEMPTS + 5, "max_overflow": 0},
-                "REDIS_URL": app.config["REDIS_URL"],
-                "WTF_CSRF_ENABLED": False,
-            },
-            instance_path=str(tmp_path / "instance"),
-        )
-        with scratch.app_context():
-            upgrade()
-            try:
-                yield scratch
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-    finally:
-        if drop:
-            drop()
+    pool = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": ATTEMPTS + 5, "max_overflow": 0}}
+    with app_on_scratch_database(app, tmp_path, "concurrency", migrate=True, **pool) as scratch:
+        yield scratch
 
 
 def in_threads(scratch, work, count=ATTEMPTS):
