@@ -95,7 +95,8 @@ def seed(people: People, families: Families, now: datetime) -> Sessions:
         VisitNote(
             session=done,
             author=people.users["provider@demo.respite.test"],
-            body="Elena was cheerful; we looked at photo albums and had tea at 3. Ate a full lunch.",
+            went_well="Elena was cheerful; we looked at photo albums and had tea at 3. Ate a full lunch.",
+            medication_given="Donepezil 10 mg at 12:30, with lunch.",
         )
     )
     session(james, lily, at(-3, 10), at(-3, 14), S.CANCELLED, status_reason="Lily had a cold.")

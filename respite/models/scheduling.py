@@ -157,13 +157,19 @@ class Assignment(Model):
 
 
 class VisitNote(Model):
+    """What the provider records after a session: one note per session, which its caregiver and coordinators read."""
+
     __tablename__ = "visit_note"
+    __table_args__ = (Index("uq_visit_note_session_id", "session_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("respite_session.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("respite_session.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    body: Mapped[str] = mapped_column(Text)
+    went_well: Mapped[str] = mapped_column(Text, default="")
+    concerns: Mapped[str] = mapped_column(Text, default="")
+    medication_given: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     session: Mapped[RespiteSession] = relationship()
     author: Mapped["User"] = relationship()
