@@ -1,4 +1,4 @@
-"""Demo data for a first run: one center and its kiosk, staff, families, their sessions and messages.
+"""Demo data for a first run: one center and its kiosk, staff and their availability, families, sessions, messages.
 
 One module per domain, each with a `seed()` that adds its rows to the
 session; `seed_demo()` runs them in order and flushes. The caller (the
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..models import User, utcnow
-from . import accounts, care, messaging, scheduling
+from . import accounts, availability, care, messaging, scheduling
 from .accounts import ACCOUNTS, DEMO_PASSWORD, demo_accounts
 
 __all__ = ["ACCOUNTS", "DEMO_PASSWORD", "demo_accounts", "seed_demo"]
@@ -25,6 +25,7 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[tuple[str, str]]]
         return False, demo_accounts()
     now = now or utcnow()
     people = accounts.seed()
+    availability.seed(people, now)
     families = care.seed(people)
     sessions = scheduling.seed(people, families, now)
     messaging.seed(people, sessions, now)

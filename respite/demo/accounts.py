@@ -1,12 +1,10 @@
-"""Demo accounts: a center and its kiosk, a coordinator, three providers with weekly availability, two families."""
+"""Demo accounts: a center and its kiosk, a coordinator, three providers, two families."""
 
 from dataclasses import dataclass
 
 from ..accounts.passwords import hash_password
 from ..extensions import db
 from ..models import (
-    Availability,
-    AvailabilityKind,
     CaregiverProfile,
     CaregiverType,
     Center,
@@ -73,17 +71,6 @@ def seed() -> People:
         ),
     ]
     db.session.add_all(providers)
-    for provider in providers:
-        for weekday in range(5):
-            db.session.add(
-                Availability(
-                    provider=provider,
-                    kind=AvailabilityKind.WEEKLY,
-                    weekday=weekday,
-                    start_minute=8 * 60,
-                    end_minute=18 * 60,
-                )
-            )
     rosa = CaregiverProfile(
         user=users["caregiver@demo.respite.test"],
         full_name="Rosa Martinez",
