@@ -204,7 +204,7 @@ def audience(session: RespiteSession) -> set[int]:
     return user_ids
 
 
-def _publish_session_changed(session: RespiteSession) -> None:
+def publish_session_changed(session: RespiteSession) -> None:
     realtime.publish_after_commit(
         realtime.EventType.SESSION,
         user_ids=audience(session),
@@ -257,7 +257,7 @@ def cancel_session(
         summary=f"Session for {session.recipient.full_name} cancelled",
         meta={"from": previous, "reason": session.status_reason},
     )
-    _publish_session_changed(session)
+    publish_session_changed(session)
     db.session.flush()
 
 
@@ -636,7 +636,7 @@ def request_sessions(
             },
         )
     # One event for the whole request: each open page re-fetches once.
-    _publish_session_changed(result.sessions[0])
+    publish_session_changed(result.sessions[0])
     db.session.flush()
     return result
 
@@ -680,15 +680,17 @@ def edit_request(
         return False  # the same form sent twice (a double tap) changes nothing the second time
     _check_version(session, expected_version)
     meta = {name: {"from": _plain(getattr(session, name)), "to": _plain(value)} for name, value in changed.items()}
-    for name, value in changed.items():
-        setattr(session, name, value)
-    if "starts_at" in changed or "ends_at" in changed:
-        for assignment in session.assignments:
-            if assignment.status in LIVE_ASSIGNMENT_STATUSES:
-                assignment.status = assignment_target("cancel", assignment.status)
-                assignment.reason = "The family changed the time of the request."
+    assignments = list(session.assignments)  # loaded before the savepoint, whose start flushes what is pending
     try:
+        # Every change inside the savepoint: a clash or a concurrent change rolls back only this.
         with db.session.begin_nested():
+            for name, value in changed.items():
+                setattr(session, name, value)
+            if "starts_at" in changed or "ends_at" in changed:
+                for assignment in assignments:
+                    if assignment.status in LIVE_ASSIGNMENT_STATUSES:
+                        assignment.status = assignment_target("cancel", assignment.status)
+                        assignment.reason = "The family changed the time of the request."
             db.session.flush()
     except StaleDataError as error:
         raise SchedulingError(STALE_MESSAGE) from error
@@ -705,7 +707,7 @@ def edit_request(
         f"{timespan(new.starts_at, new.ends_at, check.zone)}",
         meta={"changed": meta},
     )
-    _publish_session_changed(session)
+    publish_session_changed(session)
     db.session.flush()
     return True
 
@@ -757,7 +759,7 @@ def replace_session(
         summary=f"Session for {new.recipient.full_name} changed: new request for {when}",
         meta={"replaces": session.id, "recipient_id": new.recipient_id},
     )
-    _publish_session_changed(new)
+    publish_session_changed(new)
     db.session.flush()
     return result
 

@@ -16,13 +16,26 @@ from sqlalchemy import func, select, text
 from respite import audit, database
 from respite.database import DatabaseBusy, write_lock
 from respite.extensions import db
-from respite.models import AuditLog, Center, RespiteSession, User, utcnow
-from respite.scheduling import services
+from respite.models import (
+    Assignment,
+    AssignmentStatus,
+    AuditLog,
+    Center,
+    ProviderProfile,
+    RespiteSession,
+    SessionStatus,
+    User,
+    utcnow,
+)
+from respite.scheduling import assignments, services
+from respite.scheduling.lifecycle import SchedulingError
 from respite.timefmt import zone_or_utc
 from tests import factories
 from tests.helpers import ON_POSTGRES, app_on_scratch_database
 
 ATTEMPTS = 20
+# Coordinators giving one provider overlapping sessions at once.
+ASSIGNMENTS = 50
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's write lock (the PostgreSQL pass has the constraint)")
 
 
@@ -32,7 +45,7 @@ def scratch(app, tmp_path, monkeypatch):
     from respite.realtime import publish
 
     monkeypatch.setattr(publish, "publish_now", lambda *args, **kwargs: True)
-    pool = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": ATTEMPTS + 5, "max_overflow": 0}}
+    pool = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": ASSIGNMENTS + 5, "max_overflow": 0}}
     with app_on_scratch_database(app, tmp_path, "concurrency", migrate=True, **pool) as scratch:
         yield scratch
 
@@ -130,6 +143,100 @@ def test_twenty_double_taps_of_one_series_book_it_once(scratch):
     assert len({tuple(r) for r in results}) == 1  # every tap answers the same three sessions
     db.session.rollback()  # end this thread's own read, to see what the others committed
     assert db.session.scalar(select(func.count()).select_from(RespiteSession)) == 3
+
+
+# --- Fifty coordinators give one provider overlapping sessions at once -------------------------------
+
+
+def _open_requests(count, center):
+    """`count` requests for different people, each starting a few minutes after the last: all overlap."""
+    start = (utcnow() + timedelta(days=4)).replace(hour=15, minute=0, second=0, microsecond=0)
+    return [
+        factories.RespiteSessionFactory(
+            center=center,
+            starts_at=start + timedelta(minutes=n),
+            ends_at=start + timedelta(minutes=n, hours=3),
+            recipient__first_name=f"Person{n}",
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.committing
+def test_of_fifty_overlapping_assignments_of_one_provider_exactly_one_is_made(scratch):
+    center = factories.CenterFactory()
+    provider = factories.ProviderProfileFactory(center=center, user__display_name="Alex Morgan")
+    coordinator = factories.UserFactory(role="coordinator")
+    requests = _open_requests(ASSIGNMENTS, center)
+    db.session.commit()
+    provider_id, coordinator_id = provider.id, coordinator.id
+    session_ids = [s.id for s in requests]
+
+    def assign(number):
+        write_lock()
+        session = db.session.get(RespiteSession, session_ids[number])
+        assignments.assign(
+            db.session.get(User, coordinator_id),
+            session,
+            db.session.get(ProviderProfile, provider_id),
+            expected_version=session.version,
+        )
+        db.session.commit()
+        return session.id
+
+    results = in_threads(scratch, assign, count=ASSIGNMENTS)
+
+    won = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, assignments.ProviderConflict)]
+    assert len(won) == 1, results
+    assert len(refused) == ASSIGNMENTS - 1, [
+        r for r in results if not isinstance(r, int | assignments.ProviderConflict)
+    ]
+    winner = won[0]
+    for error in refused:  # each one names the session that won
+        assert str(error).startswith("Alex Morgan already has a session then: Person")
+        assert str(error).endswith(f"(session {winner}).")
+    # Nothing half-written: one confirmed session with its one assignment and one audit row; the rest untouched.
+    db.session.rollback()  # end this thread's own read, to see what the others committed
+    statuses = dict(db.session.execute(select(RespiteSession.id, RespiteSession.status)).all())
+    assert statuses.pop(winner) == SessionStatus.CONFIRMED
+    assert set(statuses.values()) == {SessionStatus.REQUESTED}
+    held = db.session.execute(select(Assignment.session_id, Assignment.status)).all()
+    assert held == [(winner, AssignmentStatus.ACCEPTED)]
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "session.assign")).all()
+    assert [row.entity_id for row in rows] == [str(winner)]
+    assert audit.verify_chain()[1] is None
+
+
+@pytest.mark.committing
+def test_two_coordinators_assigning_one_request_at_once_the_second_is_told_it_changed(scratch):
+    center = factories.CenterFactory()
+    providers = [factories.ProviderProfileFactory(center=center) for _ in range(10)]
+    coordinator = factories.UserFactory(role="coordinator")
+    (request,) = _open_requests(1, center)
+    db.session.commit()
+    provider_ids, coordinator_id, session_id, version = [p.id for p in providers], coordinator.id, request.id, 1
+
+    def assign(number):
+        write_lock()
+        session = db.session.get(RespiteSession, session_id)
+        provider = db.session.get(ProviderProfile, provider_ids[number])
+        assignments.assign(db.session.get(User, coordinator_id), session, provider, expected_version=version)
+        db.session.commit()
+        return provider.id
+
+    results = in_threads(scratch, assign, count=len(provider_ids))
+
+    won = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, SchedulingError)]
+    assert len(won) == 1, results
+    assert len(refused) == len(provider_ids) - 1, results
+    for error in refused:
+        assert str(error).startswith("This session was changed while you were looking at it.")
+        assert str(error).endswith("It is now confirmed.") or " with " in str(error)
+    db.session.rollback()
+    held = db.session.execute(select(Assignment.provider_id, Assignment.status)).all()
+    assert held == [(won[0], AssignmentStatus.ACCEPTED)]
 
 
 # --- SQLite's write lock, two connections ------------------------------------------------------------
