@@ -89,3 +89,16 @@ class AssignmentFactory(_Base):
     status = "accepted"
     starts_at = factory.SelfAttribute("session.starts_at")
     ends_at = factory.SelfAttribute("session.ends_at")
+
+
+class AvailabilityFactory(_Base):
+    """A weekly block on the provider's clock (all day Monday unless told); time off with kind="time_off"."""
+
+    class Meta:
+        model = models.Availability
+
+    provider = factory.SubFactory(ProviderProfileFactory)
+    kind = "weekly"
+    weekday = 0
+    start_minute = 0
+    end_minute = 24 * 60

@@ -12,8 +12,13 @@ from flask import Response, make_response, render_template, request
 
 
 def is_region_request() -> bool:
-    """True for an htmx request that wants a region (not a boosted page navigation)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+    """True for an htmx request that wants a region (not a boosted page navigation, nor the whole page that
+    htmx asks for when Back returns to an address a region swap pushed: HX-History-Restore-Request)."""
+    return (
+        bool(request.headers.get("HX-Request"))
+        and not request.headers.get("HX-Boosted")
+        and not request.headers.get("HX-History-Restore-Request")
+    )
 
 
 def render_page(page_template: str, region_template: str, /, status: int = 200, **context: Any) -> Response:

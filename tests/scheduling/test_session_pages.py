@@ -220,7 +220,9 @@ def test_every_list_leads_to_the_session_page(as_caregiver, as_coordinator):
     assert link in as_caregiver.get("/caregiver").text
     assert 'href="/sessions"' in as_caregiver.get("/caregiver").text
     assert link in as_caregiver.get("/sessions").text
-    assert link in as_coordinator.get("/coordinator").text
+    # A coordinator's dashboard leads to the request's panel (respite.matching), and that to the session page.
+    assert f'href="/queue/{session.id}"' in as_coordinator.get("/coordinator").text
+    assert link in as_coordinator.get(f"/queue/{session.id}").text
 
 
 def test_the_session_page_region_answers_htmx_alone(as_caregiver):
