@@ -167,3 +167,22 @@ class CareCardForm(Form):
         for name in CARE_CARD_LIST_FIELDS:
             card[name] = [row.form.content() for row in self[name] if not row.form.is_blank()]
         return card
+
+
+class AcknowledgeForm(Form):
+    """A provider's "I have read this care card": the version they read, and the session it was for, if any."""
+
+    version = HiddenField(validators=[DataRequired()])
+    session_id = HiddenField()
+
+    def read_version(self) -> int | None:
+        try:
+            return int(str(self.version.data))
+        except ValueError:
+            return None
+
+    def for_session(self) -> int | None:
+        try:
+            return int(str(self.session_id.data)) if self.session_id.data else None
+        except ValueError:
+            return None

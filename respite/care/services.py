@@ -412,6 +412,36 @@ def acknowledge_care_card(
 
 
 @dataclass(frozen=True)
+class CardState:
+    """Where a provider stands with a person's care card: the current version and the newest one they acknowledged."""
+
+    current: int  # 0: the person has no card yet
+    acknowledged: int | None
+
+    @property
+    def state(self) -> str:
+        """ "none" (no card), "unread" (no version acknowledged), "changed" (an older one) or "current"."""
+        if self.current == 0:
+            return "none"
+        if self.acknowledged is None:
+            return "unread"
+        return "current" if self.acknowledged >= self.current else "changed"
+
+
+def card_state_for(actor: User, recipient: CareRecipient) -> CardState | None:
+    """The provider's standing with `recipient`'s care card (one statement); None for anyone but a provider."""
+    provider = actor.provider_profile if actor.role == Role.PROVIDER else None
+    if provider is None:
+        return None
+    newest = db.session.scalar(
+        select(func.max(CareCardVersion.number))
+        .join(CareCardAcknowledgement, CareCardAcknowledgement.card_version_id == CareCardVersion.id)
+        .where(CareCardVersion.recipient_id == recipient.id, CareCardAcknowledgement.provider_id == provider.id)
+    )
+    return CardState(current=recipient.card_number, acknowledged=newest)
+
+
+@dataclass(frozen=True)
 class CardReader:
     """A provider assigned to one of the person's coming sessions, and the newest card version they acknowledged."""
 

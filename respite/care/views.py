@@ -6,16 +6,17 @@ Every route loads the person through `services.get_recipient_for` and answers
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import db
 from ..models import CareRecipient, Role, User
+from ..scheduling import services as scheduling
 from ..web.access import roles_required
 from ..web.htmx import is_region_request, render_page
 from . import services
-from .forms import CareCardForm, PersonForm
+from .forms import AcknowledgeForm, CareCardForm, PersonForm
 
 bp = Blueprint("care", __name__)
 bp.add_app_template_global(services.age_on, "age_on")
@@ -100,10 +101,49 @@ def person(recipient_id: int) -> ResponseReturnValue:
         recipient=recipient,
         card=recipient.card,
         readers=readers,
+        card_state=services.card_state_for(actor, recipient),
+        acknowledge_form=AcknowledgeForm(),
+        for_session=request.args.get("session", type=int),
         today=services.today_for(actor),
     )
     db.session.commit()  # the read's audit row
     return response
+
+
+@bp.post("/people/<int:recipient_id>/acknowledge")
+@roles_required(Role.PROVIDER)
+def acknowledge(recipient_id: int) -> ResponseReturnValue:
+    """A provider has read the current version of the care card; back to the session it was for, or the person."""
+    actor = _actor()
+    recipient = _recipient_or_404(recipient_id)
+    form = AcknowledgeForm()
+    session_id = form.for_session()
+    session = scheduling.get_session_for(actor, session_id) if session_id else None
+    if session_id and session is None:
+        abort(404)
+    back = (
+        url_for("scheduling.session", session_id=session_id)
+        if session_id
+        else url_for("care.person", recipient_id=recipient.id)
+    )
+    if not form.validate_on_submit() or form.read_version() is None:
+        flash("Something was missing from the form; please try again.", "error")
+        return redirect(url_for("care.person", recipient_id=recipient.id))
+    if form.read_version() != recipient.card_number:
+        flash(
+            f"The care card changed while you were reading it: please read version {recipient.card_number} "
+            "and acknowledge it again.",
+            "error",
+        )
+        return redirect(url_for("care.person", recipient_id=recipient.id, session=session_id))
+    try:
+        services.acknowledge_care_card(actor, recipient, session)
+    except services.CareError as error:
+        flash(str(error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(f"Thank you: you have read version {recipient.card_number} of {recipient.first_name}'s care card.", "success")
+    return redirect(back)
 
 
 @bp.route("/people/<int:recipient_id>/edit", methods=["GET", "POST"])

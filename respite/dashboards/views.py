@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..admin import services as admin
 from ..care import services as care
 from ..models import Role
+from ..scheduling import assignments
 from ..scheduling import services as scheduling
 from ..web.access import public, roles_required
 from ..web.htmx import is_region_request, render_page
@@ -63,6 +64,7 @@ def provider() -> Response:
         "dashboards/_provider_region.html",
         profile=profile,
         assignments=scheduling.upcoming_for_provider(profile) if profile else [],
+        offers=assignments.offers_for(profile) if profile else [],
     )
 
 

@@ -1,4 +1,10 @@
-"""Demo sessions in every state around today, with their providers and a visit note."""
+"""Demo sessions in every state around today, with their providers and a visit note.
+
+A provider can walk a visit: Aisha's session today is checked in (check it out, write its note), Marcus's
+tomorrow opens for check-in half an hour before it starts, and his home visit the family called off stays on
+his schedule with its reason. Marcus has an offer to answer; Aisha has one that Tom declined. A coordinator
+finds open requests in the queue (the hospital appointment has no offer yet) to assign from the suggestions.
+"""
 
 import secrets
 from dataclasses import dataclass
@@ -48,15 +54,14 @@ def seed(people: People, families: Families, now: datetime) -> Sessions:
         status: S,
         **extra: object,
     ) -> RespiteSession:
+        place: dict[str, object] = {"center": people.center, "location_kind": LocationKind.CENTER}
         row = RespiteSession(
             caregiver=caregiver,
             recipient=recipient,
-            center=people.center,
-            location_kind=LocationKind.CENTER,
             starts_at=start,
             ends_at=end,
             status=status,
-            **extra,
+            **{**place, **extra},
         )
         if status in (S.CONFIRMED, S.CHECKED_IN, S.COMPLETED):
             row.kiosk_code = f"{next(kiosk_codes):06d}"
@@ -69,6 +74,23 @@ def seed(people: People, families: Families, now: datetime) -> Sessions:
                 session=row,
                 provider=provider,
                 status=AssignmentStatus.ACCEPTED,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+            )
+        )
+
+    def offer(
+        row: RespiteSession,
+        provider: ProviderProfile,
+        status: AssignmentStatus = AssignmentStatus.OFFERED,
+        reason: str = "",
+    ) -> None:
+        db.session.add(
+            Assignment(
+                session=row,
+                provider=provider,
+                status=status,
+                reason=reason,
                 starts_at=row.starts_at,
                 ends_at=row.ends_at,
             )
@@ -100,5 +122,34 @@ def seed(people: People, families: Families, now: datetime) -> Sessions:
         )
     )
     session(james, lily, at(-3, 10), at(-3, 14), S.CANCELLED, status_reason="Lily had a cold.")
+    # A home visit the family called off: it stays on Marcus's schedule, with the reason, until its time is past.
+    called_off = session(
+        rosa,
+        elena,
+        at(2, 14),
+        at(2, 16),
+        S.CANCELLED,
+        center=None,
+        location_kind=LocationKind.HOME,
+        address="27 Birch Lane, Springfield",
+        status_reason="Luis is visiting that afternoon.",
+    )
+    db.session.add(
+        Assignment(
+            session=called_off,
+            provider=providers[0],
+            status=AssignmentStatus.CANCELLED,
+            starts_at=called_off.starts_at,
+            ends_at=called_off.ends_at,
+        )
+    )
+    # Offers: one waiting for Marcus's answer; one Tom declined (with his reason) and Aisha has still to answer.
+    offered = session(
+        rosa, elena, at(4, 10), at(4, 13), S.REQUESTED, request_notes="She likes the garden room in the morning."
+    )
+    offer(offered, providers[0])
+    declined = session(james, lily, at(6, 9), at(6, 12), S.REQUESTED, request_notes="Lily's sister's school play.")
+    offer(declined, providers[2], AssignmentStatus.DECLINED, reason="Away at a training day.")
+    offer(declined, providers[1])
     db.session.flush()
     return Sessions(requested=requested, confirmed=confirmed)

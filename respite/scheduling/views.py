@@ -1,5 +1,7 @@
 """Scheduling routes: requests (new, changed, checked as one types), the sessions pages, acting on one session."""
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -7,7 +9,7 @@ from flask_login import current_user
 from ..care import services as care
 from ..database import DatabaseBusy, write_lock
 from ..extensions import db
-from ..models import CaregiverProfile, RespiteSession, Role, utcnow
+from ..models import AssignmentStatus, CaregiverProfile, RespiteSession, Role, SessionStatus, User, utcnow
 from ..timefmt import timespan, zone_or_utc
 from ..web.access import roles_required
 from ..web.htmx import render_page
@@ -299,11 +301,37 @@ def session_page(session_id: int) -> Response:
     found = services.get_session_for(user, session_id)
     if found is None:
         abort(404)
-    session = history.load_details(found)
+    return render_session_page(user, found)
+
+
+def render_session_page(user: User, session: RespiteSession, *, status: int = 200, **extra: Any) -> Response:
+    """The page of `session` (one `get_session_for(user, ...)` returned), or its live region to htmx.
+
+    Actions on the session from other packages answer with it too (an invalid
+    form, 422, with its errors in `extra`), so the page is built in one place.
+    """
+    session = history.load_details(session)
+    provider = user.provider_profile if user.role == Role.PROVIDER else None
     return render_page(
         "scheduling/session.html",
         "scheduling/_session_region.html",
+        status=status,
         s=session,
         providers=history.providers_by_session([session])[session.id],
         timeline=history.timeline(session, user),
+        # The provider's own offer on it (to answer here), and where they stand with the person's care card.
+        my_offer=next(
+            (
+                a
+                for a in session.assignments
+                if provider and a.provider_id == provider.id and a.status == AssignmentStatus.OFFERED
+            ),
+            None,
+        )
+        if session.status == SessionStatus.REQUESTED
+        else None,
+        card_state=care.card_state_for(user, session.recipient)
+        if provider and session.status in lifecycle.ACTIVE_SESSION_STATUSES
+        else None,
+        **extra,
     )

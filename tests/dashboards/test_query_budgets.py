@@ -52,8 +52,8 @@ REGION = {"HX-Request": "true"}
 BUDGETS = [
     ("as_caregiver", "/caregiver", {}, make_caregiver_rows, 5),
     ("as_caregiver", "/caregiver", REGION, make_caregiver_rows, 4),
-    ("as_provider", "/provider", {}, make_provider_rows, 3),
-    ("as_provider", "/provider", REGION, make_provider_rows, 3),
+    ("as_provider", "/provider", {}, make_provider_rows, 4),
+    ("as_provider", "/provider", REGION, make_provider_rows, 4),
     ("as_coordinator", "/coordinator", {}, make_coordinator_rows, 4),
     ("as_coordinator", "/coordinator", REGION, make_coordinator_rows, 3),
     ("as_kiosk", "/kiosk", {}, make_kiosk_rows, 3),

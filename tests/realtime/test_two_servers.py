@@ -74,7 +74,7 @@ def test_change_on_server_a_reaches_stream_on_server_b(shared_services):
             text(
                 "SELECT s.id FROM respite_session s JOIN caregiver_profile c ON c.id = s.caregiver_id "
                 "JOIN user_account u ON u.id = c.user_id WHERE u.email = 'caregiver@demo.respite.test' "
-                "AND s.status = 'requested'"
+                "AND s.status = 'requested' ORDER BY s.starts_at LIMIT 1"
             )
         ).scalar_one()
     engine.dispose()
