@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import realtime
 from .config import DEFAULT_SECRET, Config
 from .database import configure_sqlite
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .web import converters
 
 
@@ -54,22 +54,42 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     with app.app_context():
         configure_sqlite(db.engine)
     realtime.init_app(app)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["SSE_CHANNEL_PREFIX"])
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(app.config["REDIS_URL"])
+    limiter.init_app(app)
 
-    from . import cli, timefmt
+    from . import cli, mail, timefmt  # noqa: F401 (mail: its after-commit hook)
+    from .accounts import signins
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .availability.views import bp as availability_bp
     from .calendar.views import bp as calendar_bp
     from .care.views import bp as care_bp
     from .dashboards.views import bp as dashboards_bp
+    from .matching.views import bp as matching_bp
     from .scheduling.views import bp as scheduling_bp
+    from .visits.views import bp as visits_bp
     from .web import access, errors, health
 
-    for blueprint in (dashboards_bp, accounts_bp, scheduling_bp, admin_bp, care_bp, calendar_bp, health.bp):
+    for blueprint in (
+        dashboards_bp,
+        accounts_bp,
+        scheduling_bp,
+        admin_bp,
+        care_bp,
+        calendar_bp,
+        availability_bp,
+        visits_bp,
+        matching_bp,
+        health.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     cli.register(app)
     access.public(app.view_functions["static"])
     app.before_request(access.enforce_default_deny)
+    app.before_request(signins.note_activity)
     app.after_request(_security_headers)
     app.jinja_env.globals["app_name"] = "Respite"
     timefmt.register_filters(app)
@@ -92,3 +112,10 @@ def _security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """The limits library's name for the app's Redis: the embedded server's socket is `redis+unix://`."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url

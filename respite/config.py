@@ -26,18 +26,41 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_REFRESH_EACH_REQUEST = False
-    # Sign-in lockout: after this many failures in a row, the account waits.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT = timedelta(minutes=15)
+    # Providers and coordinators are signed out after this long without using the app (0: never).
+    STAFF_IDLE_MINUTES = 30
+    # Throttling (flask-limiter): no lockout a stranger can hold. Sign-in attempts per address, and failed
+    # attempts per address and account; sign-ups and invitation answers per address.
+    SIGN_IN_LIMIT = "20 per minute; 200 per hour"
+    SIGN_IN_FAILURE_LIMIT = "5 per 15 minutes"
+    SIGN_UP_LIMIT = "10 per hour"
+    INVITATION_LIMIT = "20 per hour"  # answers to invitations and emailed links
+    RESET_LIMIT = "10 per hour"
+    RESET_PER_EMAIL_LIMIT = "3 per hour"  # per address and email: no one floods a mailbox from one place
+    PASSWORD_CHANGE_LIMIT = "10 per hour"  # noqa: S105 (a limit, not a password)
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_STORAGE_URI = None  # None: the app's Redis (REDIS_URL or the embedded server)
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     INVITATION_MAX_AGE = timedelta(days=7)
     ATTACHMENT_KEY = None
     RETENTION_DAYS = 730
     # The yearly respite hours a caregiver who signs up starts with (a coordinator can change each one's).
     DEFAULT_ANNUAL_ALLOTMENT_HOURS = 100
+    # Email: by SMTP when MAIL_SERVER is set; otherwise into instance/mail/ (respite.mail).
+    MAIL_FROM = "Respite <no-reply@respite.invalid>"
+    MAIL_SERVER = None
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    # Providers may take an open request that fits their availability themselves (it confirms the session).
+    PROVIDERS_MAY_TAKE_OPEN_REQUESTS = True
+    # How long after a session's start its provider may record that no one came.
+    NO_SHOW_GRACE_MINUTES = 15
     # Live updates (respite.realtime)
     SSE_HEARTBEAT_SECONDS = 15
     SSE_STREAM_MAX_SECONDS = 300
     SSE_CHANNEL_PREFIX = "respite"
+    SSE_STREAMS_PER_USER = 10  # open pages (streams) one account may hold at once
     # Where the app is reached, e.g. https://respite.example.org: links in emails and
     # invitations are built from it, never from a request's (forgeable) Host headers.
     BASE_URL = None
@@ -60,6 +83,27 @@ class Config:
             settings["DEFAULT_ANNUAL_ALLOTMENT_HOURS"] = int(environ["DEFAULT_ANNUAL_ALLOTMENT_HOURS"])
         if environ.get("RETENTION_DAYS"):
             settings["RETENTION_DAYS"] = int(environ["RETENTION_DAYS"])
+        for name in ("SIGN_IN_LIMIT", "SIGN_IN_FAILURE_LIMIT", "SIGN_UP_LIMIT", "INVITATION_LIMIT", "RESET_LIMIT"):
+            if environ.get(name):
+                settings[name] = environ[name]
+        for name in ("MAIL_FROM", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
+            if environ.get(name):
+                settings[name] = environ[name]
+        if environ.get("MAIL_PORT"):
+            settings["MAIL_PORT"] = int(environ["MAIL_PORT"])
+        if environ.get("MAIL_USE_TLS"):
+            settings["MAIL_USE_TLS"] = environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes", "on")
+        if environ.get("PROVIDERS_MAY_TAKE_OPEN_REQUESTS"):
+            settings["PROVIDERS_MAY_TAKE_OPEN_REQUESTS"] = environ["PROVIDERS_MAY_TAKE_OPEN_REQUESTS"].lower() in (
+                "1",
+                "true",
+                "yes",
+                "on",
+            )
+        if environ.get("NO_SHOW_GRACE_MINUTES"):
+            settings["NO_SHOW_GRACE_MINUTES"] = int(environ["NO_SHOW_GRACE_MINUTES"])
+        if environ.get("STAFF_IDLE_MINUTES"):
+            settings["STAFF_IDLE_MINUTES"] = int(environ["STAFF_IDLE_MINUTES"])
         if environ.get("SESSION_TIMEOUT_MINUTES"):
             minutes = int(environ["SESSION_TIMEOUT_MINUTES"])
             settings["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=minutes)
@@ -67,6 +111,8 @@ class Config:
             settings["SSE_CHANNEL_PREFIX"] = environ["SSE_CHANNEL_PREFIX"]
         if environ.get("SSE_HEARTBEAT_SECONDS"):
             settings["SSE_HEARTBEAT_SECONDS"] = float(environ["SSE_HEARTBEAT_SECONDS"])
+        if environ.get("SSE_STREAMS_PER_USER"):
+            settings["SSE_STREAMS_PER_USER"] = int(environ["SSE_STREAMS_PER_USER"])
         if environ.get("SSE_STREAM_MAX_SECONDS"):
             settings["SSE_STREAM_MAX_SECONDS"] = float(environ["SSE_STREAM_MAX_SECONDS"])
         if environ.get("BASE_URL"):

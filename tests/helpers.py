@@ -3,12 +3,15 @@
 Import them from here (`from tests.helpers import sign_in`), never from conftest.py.
 """
 
+import email
+import email.policy
 import html
 import os
 import re
 import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -150,3 +153,20 @@ def app_on_scratch_database(app, tmp_path, name, *, migrate=False, **config):
     finally:
         if drop:
             drop()
+
+
+def sent_mail(app, to=None):
+    """The messages the app has sent (written to its instance folder without MAIL_SERVER), oldest first."""
+    folder = Path(app.instance_path) / "mail"
+    messages = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.glob("*.eml"), key=lambda p: int(p.stem))
+    ]
+    return [m for m in messages if to is None or m["To"] == to]
+
+
+def mailed_link(app, to):
+    """The path of the link in the newest message to `to` (the app's own address taken off)."""
+    (*_, newest) = sent_mail(app, to)
+    url = re.search(r"https?://\S+", newest.get_content()).group(0)
+    return "/" + url.split("/", 3)[3]

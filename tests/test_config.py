@@ -92,3 +92,22 @@ def test_production_sends_hsts_and_ignores_a_forwarded_host(monkeypatch, tmp_pat
 
 def test_development_has_no_hsts(client):
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "storage"),
+    [
+        ("unix:///srv/instance/redis.socket", "redis+unix:///srv/instance/redis.socket"),
+        ("redis://cache:6379/0", "redis://cache:6379/0"),
+    ],
+)
+def test_throttling_counts_in_the_apps_redis(redis_url, storage):
+    from respite import limiter_storage_uri
+
+    assert limiter_storage_uri(redis_url) == storage
+
+
+def test_throttling_limits_come_from_the_environment():
+    settings = Config.from_env({"SIGN_IN_LIMIT": "3 per minute", "SIGN_IN_FAILURE_LIMIT": "2 per hour"})
+    assert settings["SIGN_IN_LIMIT"] == "3 per minute"
+    assert settings["SIGN_IN_FAILURE_LIMIT"] == "2 per hour"

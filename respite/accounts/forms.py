@@ -1,5 +1,6 @@
 """Sign-up, sign-in and account forms; each field's message shows beside the field."""
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..models import Center, User
 from ..timefmt import is_timezone, zone_aliases, zone_exists, zone_label, zones_by_region
 from ..web.forms import Form
-from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, weakness
 from .services import normalise_email
 
 _Option = tuple[Any, str, bool, dict[str, Any]]  # value, label, selected, render_kw
@@ -137,7 +138,6 @@ class EmailUnique:
 
     current_user_id: int | None  # set by a form that edits an existing account
     email_taken_message = "An account with this email already exists."
-    email_taken = False  # the sign-up page then links to signing in
 
     def validate_email(self, field: StringField) -> None:
         email = normalise_email(field.data)
@@ -145,18 +145,32 @@ class EmailUnique:
         if getattr(self, "current_user_id", None):
             query = query.where(User.id != self.current_user_id)
         if db.session.scalar(query) is not None:
-            self.email_taken = True
             raise ValidationError(self.email_taken_message)
+
+
+class HardToGuess:
+    """zxcvbn's check, with the form's name and email as the first words an attacker would try."""
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        if field.errors:  # a length problem is the one message to show
+            return
+        words = [str(form[name].data or "") for name in ("display_name", "email") if name in form]
+        words += [part for word in words for part in re.split(r"[\s@.]+", word)]
+        if (problem := weakness(field.data or "", words)) is not None:
+            raise ValidationError(problem)
 
 
 password_rules = [
     DataRequired("Choose a password."),
     Length(min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
     Length(max=MAX_PASSWORD_LENGTH, message=f"Use at most {MAX_PASSWORD_LENGTH} characters."),
+    HardToGuess(),
 ]
 
 
-class SignUpForm(EmailUnique, Form):
+class SignUpForm(Form):
+    """Whether the email has an account is never said here: the emailed link (or the email instead of it) says."""
+
     display_name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=120)])
     email = EmailField("Email", validators=email_rules("Enter your email."))
     password = PasswordField("Password", validators=password_rules)
@@ -166,6 +180,10 @@ class SignUpForm(EmailUnique, Form):
         super().__init__(*args, **kwargs)
         # A public page: suggest the centers' zones, never what other accounts use.
         fill_zones(self.timezone, in_use=center_zones(), browser_aliases=True)
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField("Email", validators=email_rules("Enter your email."))
 
 
 class SignInForm(Form):

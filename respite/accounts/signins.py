@@ -3,7 +3,8 @@
 The signed cookie holds the user's id, the generation it was issued under and
 when it began. A request is signed in only while the generation still matches
 and the sign-in is younger than PERMANENT_SESSION_LIFETIME, counted from its
-start and renewed by nothing. Bumping the generation (sign-out, a new
+start and renewed by nothing; staff (providers, coordinators) are also signed
+out after STAFF_IDLE_MINUTES without activity. Bumping the generation (sign-out, a new
 password or email, a coordinator's deactivation or role change) ends every
 sign-in of the user at once, a copied cookie included, and closes their open
 event streams.
@@ -11,14 +12,20 @@ event streams.
 
 import time
 
-from flask import current_app, session
-from flask_login import login_user
+from flask import current_app, flash, request, session
+from flask_login import current_user, login_user
 
 from .. import realtime
-from ..models import User
+from ..models import Role, User
+from ..web.htmx import is_region_request
 
 GENERATION = "gen"
 STARTED = "signed_in_at"
+SEEN = "seen_at"
+# Desks are shared and left unattended; a caregiver's phone and a center's kiosk are not timed out.
+IDLE_ROLES = (Role.PROVIDER, Role.COORDINATOR)
+# Activity is noted at most this often, so the cookie isn't re-sent with every click.
+SEEN_RESOLUTION_SECONDS = 30
 
 
 def start_sign_in(user: User) -> None:
@@ -27,7 +34,7 @@ def start_sign_in(user: User) -> None:
     session.permanent = True
     login_user(user)
     session[GENERATION] = user.session_generation
-    session[STARTED] = int(time.time())
+    session[STARTED] = session[SEEN] = int(time.time())
 
 
 def sign_in_is_alive(user: User) -> bool:
@@ -36,7 +43,27 @@ def sign_in_is_alive(user: User) -> bool:
         return False
     started = session.get(STARTED)
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    return isinstance(started, int) and 0 <= time.time() - started < lifetime
+    if not (isinstance(started, int) and 0 <= time.time() - started < lifetime):
+        return False
+    idle_minutes = current_app.config["STAFF_IDLE_MINUTES"]
+    if user.role in IDLE_ROLES and idle_minutes:
+        seen = session.get(SEEN, started)
+        if not isinstance(seen, int) or time.time() - seen >= idle_minutes * 60:
+            session.clear()
+            flash(f"You were signed out after {idle_minutes} minutes without activity. Please sign in again.", "info")
+            return False
+    return True
+
+
+def note_activity() -> None:
+    """Before each request: a person using the app (not a live region refreshing itself) keeps staff signed in."""
+    if request.endpoint in ("static", "realtime.stream") or (request.method == "GET" and is_region_request()):
+        return
+    if not current_user.is_authenticated or current_user.role not in IDLE_ROLES:
+        return
+    now = int(time.time())
+    if now - int(session.get(SEEN, 0)) >= SEEN_RESOLUTION_SECONDS:
+        session[SEEN] = now
 
 
 def keep_this_sign_in(user: User) -> None:

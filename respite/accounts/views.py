@@ -1,24 +1,31 @@
 """Routes for signing up, in and out, invitations and the account page."""
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
-from ..extensions import db
-from ..models import Role, User
+from ..extensions import db, limiter
+from ..models import EmailLinkPurpose, Role, User
 from ..web.access import public, roles_required, signed_in
 from . import services
-from .forms import AccountForm, PasswordChangeForm, SetPasswordForm, SignInForm, SignUpForm, filled
+from .forms import (
+    AccountForm,
+    ForgotPasswordForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    SignInForm,
+    SignUpForm,
+    filled,
+)
 from .signins import keep_this_sign_in, start_sign_in
 
 bp = Blueprint("accounts", __name__)
 
-GENERIC_FAILURE = (
-    "That email and password don't match. After several failed tries an account "
-    "is paused for {minutes} minutes; if you have forgotten your password, ask your coordinator."
-)
+GENERIC_FAILURE = "That email and password don't match. If you have forgotten your password, set a new one below."
 
 # A kiosk is a shared tablet: it has no account page of its own to change.
 ACCOUNT_ROLES = (Role.CAREGIVER, Role.PROVIDER, Role.COORDINATOR)
@@ -26,7 +33,23 @@ ACCOUNT_ROLES = (Role.CAREGIVER, Role.PROVIDER, Role.COORDINATOR)
 
 def generic_failure() -> str:
     """The one message for every failed sign-in, whatever the reason."""
-    return GENERIC_FAILURE.format(minutes=int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60))
+    return GENERIC_FAILURE
+
+
+# --- Throttling (flask-limiter): limits per address, and failed sign-ins per address and account, so that
+# no one can keep an account's owner out by failing on purpose from somewhere else.
+
+
+def _setting(name: str) -> Callable[[], str]:
+    return lambda: str(current_app.config[name])
+
+
+def _address_and_account() -> str:
+    return f"{get_remote_address()}|{services.normalise_email(request.form.get('email', ''))[:254]}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -45,26 +68,104 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @public
+@limiter.limit(_setting("SIGN_UP_LIMIT"), methods=["POST"])
 def signup() -> ResponseReturnValue:
+    """Ask for an account: a link to finish it goes to the email (whether it has an account is never said here)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboards.home"))
     form = SignUpForm()
     if request.method == "GET":
         form.timezone.data = request.args.get("tz") or "UTC"
     if form.validate_on_submit():
-        user = services.sign_up_caregiver(
-            filled(form.display_name), filled(form.email), filled(form.password), form.timezone.data
-        )
+        email = filled(form.email)
+        services.request_sign_up(filled(form.display_name), email, filled(form.password), form.timezone.data)
         db.session.commit()
-        start_sign_in(user)
-        flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
-        return redirect(url_for("dashboards.home"))
+        session[_SENT_TO] = services.normalise_email(email)
+        return redirect(url_for("accounts.link_sent", purpose="sign_up"))
     status = 422 if form.errors else 200
     return render_template("accounts/signup.html", form=form), status
 
 
+_SENT_TO = "link_sent_to"
+
+
+@bp.get("/email-sent/<any(sign_up, reset):purpose>")
+@public
+def link_sent(purpose: str) -> ResponseReturnValue:
+    return render_template("accounts/link_sent.html", purpose=purpose, email=session.get(_SENT_TO))
+
+
+def _link_used(purpose: str, message: str = services.LINK_USED) -> ResponseReturnValue:
+    return render_template("accounts/link_used.html", purpose=purpose, message=message), 404
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_setting("INVITATION_LIMIT"), methods=["POST"])
+def confirm_sign_up(token: str) -> ResponseReturnValue:
+    """The emailed link: a button makes the account (a mail scanner opening the link makes nothing)."""
+    link = services.link_for(EmailLinkPurpose.SIGN_UP, token)
+    if link is None:
+        return _link_used("sign_up")
+    if request.method == "POST":
+        try:
+            user = services.confirm_sign_up(link)
+        except services.AccountError as error:
+            db.session.rollback()
+            return _link_used("sign_up", str(error))
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        start_sign_in(user)
+        flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
+        return redirect(url_for("dashboards.home"))
+    return render_template("accounts/confirm_sign_up.html", link=link)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(_setting("RESET_LIMIT"), methods=["POST"])
+@limiter.limit(_setting("RESET_PER_EMAIL_LIMIT"), key_func=_address_and_account, methods=["POST"])
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = filled(form.email)
+        services.request_password_reset(email)
+        db.session.commit()
+        session[_SENT_TO] = services.normalise_email(email)
+        return redirect(url_for("accounts.link_sent", purpose="reset"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_setting("INVITATION_LIMIT"), methods=["POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    link = services.link_for(EmailLinkPurpose.RESET, token)
+    if link is None:
+        return _link_used("reset")
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(link, filled(form.password))
+        except services.AccountError as error:
+            db.session.rollback()
+            return _link_used("reset", str(error))
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        start_sign_in(user)
+        flash("Your new password is set. Every other sign-in of your account has ended.", "success")
+        return redirect(url_for("dashboards.home"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/reset_password.html", form=form, link=link), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(_setting("SIGN_IN_LIMIT"), methods=["POST"])
+@limiter.limit(_setting("SIGN_IN_FAILURE_LIMIT"), key_func=_address_and_account, methods=["POST"], deduct_when=_failed)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboards.home"))
@@ -112,6 +213,7 @@ def account() -> ResponseReturnValue:
 
 @bp.post("/account/password")
 @roles_required(*ACCOUNT_ROLES)
+@limiter.limit(_setting("PASSWORD_CHANGE_LIMIT"), key_func=lambda: f"user:{current_user.id}")
 def change_password() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     password_form = PasswordChangeForm()
@@ -132,6 +234,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
+@limiter.limit(_setting("INVITATION_LIMIT"))
 def invitation(token: str) -> ResponseReturnValue:
     user = services.user_for_invitation(token)
     if user is None:

@@ -1,11 +1,20 @@
 """The domain model, one module per area; import every table from here (`from respite.models import User`).
 
-Models hold data and small derived facts (a display name, whether an account
-is locked). Rules that change state live in each domain's services; the
-schema itself is created by the Alembic migrations under migrations/.
+Models hold data and small derived facts (a display name, a session's
+length). Rules that change state live in each domain's services; the schema
+itself is created by the Alembic migrations under migrations/.
 """
 
-from .accounts import CaregiverProfile, CaregiverType, Center, ProviderProfile, Role, User
+from .accounts import (
+    CaregiverProfile,
+    CaregiverType,
+    Center,
+    EmailLink,
+    EmailLinkPurpose,
+    ProviderProfile,
+    Role,
+    User,
+)
 from .audit import AuditLog
 from .base import UTCDateTime, utcnow
 from .care import CARE_CARD_LIST_FIELDS, CARE_CARD_TEXT_FIELDS, CareCardAcknowledgement, CareCardVersion, CareRecipient
@@ -24,6 +33,7 @@ from .scheduling import (
 # Used by the seed and tests to count rows without importing each model.
 ALL_MODELS = (
     User,
+    EmailLink,
     Center,
     CaregiverProfile,
     CareRecipient,
@@ -49,6 +59,8 @@ __all__ = [
     "CARE_CARD_LIST_FIELDS",
     "CARE_CARD_TEXT_FIELDS",
     "CareCardAcknowledgement",
+    "EmailLink",
+    "EmailLinkPurpose",
     "CareCardVersion",
     "AuditLog",
     "Availability",

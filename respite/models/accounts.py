@@ -2,10 +2,10 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, one_of, utcnow
@@ -45,8 +45,6 @@ class User(UserMixin, Model):
     center_id: Mapped[int | None] = mapped_column(ForeignKey("center.id", ondelete="RESTRICT"), index=True)
     # Part of every sign-in's session: bumping it ends every sign-in of this user at once.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     # SHA-256 of the secret in the user's calendar feed address; None when no feed is on.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -65,11 +63,33 @@ class User(UserMixin, Model):
     def has_password(self) -> bool:
         return self.password_hash is not None
 
-    def is_locked(self, now: datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or utcnow())
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class EmailLinkPurpose(StrEnum):
+    SIGN_UP = "sign_up"  # confirms a new caregiver's email; the account is made when it is used
+    RESET = "reset"  # sets a new password
+
+
+class EmailLink(Model):
+    """A single-use link sent by email. Only the SHA-256 of its secret is kept; `used_at` ends it."""
+
+    __tablename__ = "email_link"
+    __table_args__ = (CheckConstraint(one_of("purpose", EmailLinkPurpose), name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the account will be made with (sign-up): name, zone and the password's hash, never the password.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
 
 
 class Center(Model):

@@ -9,10 +9,11 @@ browser's reconnect checks the sign-in again.
 
 import json
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import redis
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Flask, Response, current_app
 from flask_login import current_user
 from flask_sse import Message
 
@@ -37,6 +38,17 @@ def stream() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
     try:
+        ticket = _take_stream_ticket(app, current_user.id)
+        if ticket is None:
+            pubsub.close()
+            audit.record("access.throttled", summary="Too many live streams for one account")
+            db.session.commit()
+            return Response(
+                "Too many open pages for this account; close some and this one will reconnect.\n",
+                status=429,
+                mimetype="text/plain",
+                headers={"Retry-After": "30", "Cache-Control": "no-store"},
+            )
         if channels:
             pubsub.subscribe(*channels)
     except redis.RedisError as error:
@@ -49,11 +61,19 @@ def stream() -> Response:
             headers={"Retry-After": "5", "Cache-Control": "no-store"},
         )
     # A stream may stay open for minutes: give its database connection back now.
+    current_user_id = current_user.id
     db.session.remove()
     heartbeat = app.config["SSE_HEARTBEAT_SECONDS"]
     lifetime = app.config["SSE_STREAM_MAX_SECONDS"]
     response = Response(
-        _stream_events(pubsub, heartbeat, lifetime, bool(channels), outage_log(app)),
+        _stream_events(
+            pubsub,
+            heartbeat,
+            lifetime,
+            bool(channels),
+            outage_log(app),
+            on_end=lambda: _return_stream_ticket(app, current_user_id, ticket),
+        ),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -61,8 +81,43 @@ def stream() -> Response:
     return response
 
 
+def _tickets_key(app: Flask, user_id: int) -> str:
+    return f"{app.config['SSE_CHANNEL_PREFIX']}.streams.{user_id}"
+
+
+def _take_stream_ticket(app: Flask, user_id: int) -> str | None:
+    """A place among the user's open streams (a sorted set of tickets, each expiring with its stream), or None.
+
+    One cookie can't hold open more than SSE_STREAMS_PER_USER streams at once; a ticket
+    whose stream died without closing lapses when that stream would have ended.
+    """
+    client = redis_client(app)
+    key = _tickets_key(app, user_id)
+    now = time.time()
+    lifetime = app.config["SSE_STREAM_MAX_SECONDS"]
+    client.zremrangebyscore(key, "-inf", now)
+    if client.zcard(key) >= app.config["SSE_STREAMS_PER_USER"]:
+        return None
+    ticket = uuid.uuid4().hex
+    client.zadd(key, {ticket: now + lifetime + 30})
+    client.expire(key, int(lifetime) + 60)
+    return ticket
+
+
+def _return_stream_ticket(app: Flask, user_id: int, ticket: str) -> None:
+    try:
+        redis_client(app).zrem(_tickets_key(app, user_id), ticket)
+    except redis.RedisError:  # it lapses by itself
+        pass
+
+
 def _stream_events(
-    pubsub: redis.client.PubSub, heartbeat: float, lifetime: float, subscribed: bool, outages: OutageLog
+    pubsub: redis.client.PubSub,
+    heartbeat: float,
+    lifetime: float,
+    subscribed: bool,
+    outages: OutageLog,
+    on_end: Callable[[], None],
 ) -> Iterator[str]:
     """Yield events as they arrive, a heartbeat comment when quiet, and end after `lifetime`."""
     yield "retry: 3000\n: connected\n\n"
@@ -89,3 +144,4 @@ def _stream_events(
         outages.failed(error)
     finally:
         pubsub.close()
+        on_end()

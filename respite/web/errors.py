@@ -7,17 +7,19 @@ had changed is rolled back. An unexpected error gets a reference that the
 log line carries too.
 """
 
+import time
 import uuid
 from typing import Any
 
 from flask import Flask, Response, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from .. import audit
-from ..extensions import db
+from ..extensions import db, limiter
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back and try again."),
@@ -36,12 +38,16 @@ MESSAGES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        detail = None
         if isinstance(error, CSRFError):
             record_refusal("access.csrf_refused", "A form was sent without a valid CSRF token")
+        elif isinstance(error, RateLimitExceeded):
+            record_refusal("access.throttled", f"Too many requests to {request.path}", limit=str(error.description))
+            detail = _wait_message()
         elif isinstance(error, NotFound) and request.url_rule is not None and request.endpoint != "static":
             # A real route answered 404: an unknown or someone else's object, or a dead link.
             record_refusal("access.not_found", f"Nothing to show at {request.path}", view_args=request.view_args)
-        response = make_response(render_error(error.code or 500))
+        response = make_response(render_error(error.code or 500, detail=detail))
         # Keep what the exception says about itself beyond the body: Allow on
         # a 405, Retry-After on a 429 or 503, WWW-Authenticate on a 401.
         for name, value in error.get_headers():
@@ -82,8 +88,17 @@ def record_refusal(action: str, summary: str, **meta: Any) -> None:
         db.session.rollback()
 
 
-def render_error(code: int, reference: str | None = None) -> tuple[str, int]:
-    title, detail = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+def _wait_message() -> str:
+    """How long until the breached limit lets the next try through, in words."""
+    current = limiter.current_limit
+    seconds = max(1, int(current.reset_at - time.time())) if current is not None else 60
+    wait = f"{seconds} seconds" if seconds < 90 else f"{round(seconds / 60)} minutes"
+    return f"There have been too many tries from here. Please wait {wait} and try again."
+
+
+def render_error(code: int, reference: str | None = None, detail: str | None = None) -> tuple[str, int]:
+    title, standard = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    detail = detail or standard
     # htmx swaps get the fragment; a boosted navigation replaces the page and wants all of it.
     fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
     template = "errors/_error.html" if fragment else "errors/error.html"

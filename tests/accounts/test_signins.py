@@ -114,3 +114,36 @@ def test_ending_every_sign_in_closes_open_streams(app, as_caregiver, monkeypatch
     body = b"".join(stream.response).decode()
     assert time.monotonic() - started < 3  # ended by the event, not by its lifetime
     assert realtime.EventType.SIGNED_OUT not in body
+
+
+# --- Staff are signed out when idle ------------------------------------------------------------------
+
+
+def test_a_provider_is_signed_out_after_half_an_hour_without_activity(app, as_provider, monkeypatch):
+    idle = app.config["STAFF_IDLE_MINUTES"] * 60
+    started = time.time()
+    monkeypatch.setattr(signins.time, "time", lambda: started + idle - 60)
+    assert signed_in(as_provider, "/provider")  # a page load is activity: the half hour starts again
+    monkeypatch.setattr(signins.time, "time", lambda: started + 2 * idle - 120)
+    assert signed_in(as_provider, "/provider")
+    monkeypatch.setattr(signins.time, "time", lambda: started + 3 * idle)
+
+    response = as_provider.get("/provider", follow_redirects=True)
+
+    assert response.request.path == "/login"
+    assert "You were signed out after 30 minutes without activity." in response.text
+
+
+def test_a_live_region_refreshing_itself_is_not_activity(app, as_coordinator, monkeypatch):
+    idle = app.config["STAFF_IDLE_MINUTES"] * 60
+    started = time.time()
+    monkeypatch.setattr(signins.time, "time", lambda: started + idle - 60)
+    assert as_coordinator.get("/coordinator", headers={"HX-Request": "true"}).status_code == 200
+    monkeypatch.setattr(signins.time, "time", lambda: started + idle + 1)
+    assert not signed_in(as_coordinator, "/coordinator")
+
+
+def test_caregivers_are_not_timed_out_for_idleness(app, as_caregiver, monkeypatch):
+    started = time.time()
+    monkeypatch.setattr(signins.time, "time", lambda: started + 3 * 3600)
+    assert signed_in(as_caregiver)

@@ -142,6 +142,7 @@ def server_environment(browser_database_url, browser_redis_url, tmp_path_factory
 @pytest.fixture(scope="session")
 def live_server(server_environment):
     server = LiveServer(server_environment, Path(server_environment["RESPITE_INSTANCE_PATH"]) / "gunicorn.log")
+    pages.mail_folder = Path(server_environment["RESPITE_INSTANCE_PATH"]) / "mail"
     server.start()
     yield server
     server.stop()

@@ -10,8 +10,11 @@ page remembers whose it is and at what size, so the screenshot is
 by git) unless set; `make screenshots` sets it to docs/screenshots/.
 """
 
+import email
+import email.policy
 import os
 import re
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,3 +310,33 @@ def sign_in(page: Page, base_url, email, password):
     page.goto(base_url + "/login")
     fill_sign_in(page, email, password)
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+# --- Mail --------------------------------------------------------------------------
+# Without MAIL_SERVER the server writes each message to its instance folder (respite.mail); the
+# session's live server sets where, so a journey can open the link a person would find in their inbox.
+
+mail_folder: Path | None = None
+
+
+def open_mailed_link(page: Page, to, *, timeout=10.0):
+    """Go to the link in the newest message to `to`, waiting for it to arrive."""
+    assert mail_folder is not None, "the live server sets pages.mail_folder"
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in sorted(mail_folder.glob("*.eml"), key=lambda p: int(p.stem), reverse=True):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == to:
+                url = re.search(r"https?://\S+", message.get_content()).group(0)
+                page.goto("/" + url.split("/", 3)[3])
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {to} in {mail_folder}")
+        time.sleep(0.1)
+
+
+def finish_sign_up(page: Page, to):
+    """After "Create account": the email's link, then the button that makes the account."""
+    expect(page).to_have_url(re.compile(r"/email-sent/sign_up$"))
+    open_mailed_link(page, to)
+    page.get_by_role("button", name="Create my account", exact=True).click()

@@ -6,7 +6,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from .pages import allow_console_errors, fill_sign_in, visit
+from .pages import allow_console_errors, fill_sign_in, finish_sign_up, visit
 
 NAME = "Priya Natarajan"
 PASSWORD = "a quiet afternoon to myself"
@@ -22,6 +22,7 @@ def sign_up(page, email, *, timezone="Europe/London"):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Time zone", exact=True).select_option(timezone)
     page.get_by_role("button", name="Create account", exact=True).click()
+    finish_sign_up(page, email)
 
 
 def expect_caregiver_dashboard(page):

@@ -155,6 +155,8 @@ def test_the_coordinators_session_page(page_for, size):
     page = page_for("coordinator", size)
     queue = page.locator("#coordinator-queue")
     queue.get_by_role("row").filter(has_text="hospital appointment").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/queue/\d+$"))
+    page.get_by_role("link", name="The session's page and history").click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     expect(heading(page)).to_have_text("Respite for Elena Martinez")
     details = page.locator("#session-live .details")

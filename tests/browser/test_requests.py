@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from .pages import LIVE_TIMEOUT_MS, allow_console_errors, visit
+from .pages import LIVE_TIMEOUT_MS, allow_console_errors, finish_sign_up, visit
 
 # The new caregivers' zone: the demo center's and the coordinator's, so everyone reads the same times.
 ZONE_NAME = "America/Chicago"
@@ -46,11 +46,13 @@ def when(day: date, start: str, end: str):
 
 def sign_up(page: Page, name):
     page.goto("/signup")
+    email = new_email(name)
     page.get_by_label("Your name", exact=True).fill(name)
-    page.get_by_label("Email", exact=True).fill(new_email(name))
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Time zone", exact=True).select_option(ZONE_NAME)
     page.get_by_role("button", name="Create account", exact=True).click()
+    finish_sign_up(page, email)
     expect(page).to_have_url(re.compile(r"/caregiver$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {name.split()[0]}")
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from respite.extensions import db
-from respite.models import ALL_MODELS, Assignment, Availability, User, UTCDateTime, utcnow
+from respite.models import ALL_MODELS, Assignment, Availability, User, UTCDateTime
 from tests import factories
 from tests.helpers import needs_postgres
 
@@ -27,7 +27,7 @@ def test_naive_datetimes_are_refused():
     user = factories.UserFactory()
 
     with pytest.raises(StatementError) as refused:
-        _in_savepoint(lambda: setattr(user, "locked_until", datetime(2030, 1, 1, 12, 0)))
+        _in_savepoint(lambda: setattr(user, "last_login_at", datetime(2030, 1, 1, 12, 0)))
 
     assert isinstance(refused.value.orig, ValueError)
     assert "naive datetime" in str(refused.value.orig)
@@ -36,10 +36,10 @@ def test_naive_datetimes_are_refused():
 @pytest.mark.parametrize("zone", ["UTC", "America/Chicago", "Asia/Kolkata"])
 def test_aware_datetimes_come_back_as_the_same_instant_in_utc(zone):
     moment = datetime(2030, 7, 1, 9, 30, 15, 123456, tzinfo=ZoneInfo(zone))
-    user = factories.UserFactory(locked_until=moment)
+    user = factories.UserFactory(last_login_at=moment)
     db.session.expire_all()
 
-    stored = db.session.get(User, user.id).locked_until
+    stored = db.session.get(User, user.id).last_login_at
 
     assert stored == moment
     assert stored.utcoffset() == timedelta(0)
@@ -48,9 +48,9 @@ def test_aware_datetimes_come_back_as_the_same_instant_in_utc(zone):
 
 def test_core_queries_read_aware_utc_too():
     moment = datetime(2030, 7, 1, 9, 30, tzinfo=UTC)
-    factories.UserFactory(locked_until=moment)
+    factories.UserFactory(last_login_at=moment)
 
-    stored = db.session.execute(select(User.locked_until).where(User.locked_until.is_not(None))).scalar_one()
+    stored = db.session.execute(select(User.last_login_at).where(User.last_login_at.is_not(None))).scalar_one()
 
     assert stored == moment
     assert stored.utcoffset() == timedelta(0)
@@ -58,19 +58,19 @@ def test_core_queries_read_aware_utc_too():
 
 def test_comparisons_in_queries_use_the_instant():
     moment = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
-    user = factories.UserFactory(locked_until=moment)
+    user = factories.UserFactory(last_login_at=moment)
     same_instant_in_chicago = moment.astimezone(ZoneInfo("America/Chicago"))
 
-    found = db.session.scalar(select(User.id).where(User.locked_until == same_instant_in_chicago))
+    found = db.session.scalar(select(User.id).where(User.last_login_at == same_instant_in_chicago))
 
     assert found == user.id
 
 
 def test_null_stays_null():
-    user = factories.UserFactory(locked_until=None)
+    user = factories.UserFactory(last_login_at=None)
     db.session.expire_all()
 
-    assert db.session.get(User, user.id).locked_until is None
+    assert db.session.get(User, user.id).last_login_at is None
     assert UTCDateTime().process_result_value(None, db.engine.dialect) is None
 
 
@@ -233,12 +233,10 @@ def test_session_length_in_minutes():
     assert session.minutes == 150
 
 
-def test_user_lock_and_password_state():
-    user = factories.UserFactory(password_hash=None, locked_until=utcnow() + timedelta(minutes=1))
+def test_user_password_state():
+    user = factories.UserFactory(password_hash=None)
 
     assert not user.has_password
-    assert user.is_locked()
-    assert not user.is_locked(now=utcnow() + timedelta(minutes=2))
     assert repr(user) == f"<User {user.id} caregiver>"
 
 

@@ -191,3 +191,20 @@ class TestRedisOutage:
             assert realtime.publish_now(channel, "session", {"session_id": 1}) is True
         assert "event:session" in read_stream(response)
         assert any("reachable again" in r.getMessage() for r in caplog.records)
+
+
+def test_one_account_holds_a_limited_number_of_streams(app, as_caregiver, monkeypatch, short_streams):
+    monkeypatch.setitem(app.config, "SSE_STREAMS_PER_USER", 2)
+    first = as_caregiver.get("/events", buffered=False)
+    second = as_caregiver.get("/events", buffered=False)
+
+    third = as_caregiver.get("/events", buffered=False)
+
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    assert third.headers["Retry-After"] == "30"
+    read_stream(first)  # a stream that ends gives its place back
+    fourth = as_caregiver.get("/events", buffered=False)
+    assert fourth.status_code == 200
+    read_stream(second)
+    read_stream(fourth)
+    assert as_caregiver.get("/events", buffered=False).status_code == 200

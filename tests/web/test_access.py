@@ -40,6 +40,10 @@ PUBLIC_ENDPOINTS = {
     "accounts.signup",
     "accounts.login",
     "accounts.invitation",
+    "accounts.link_sent",
+    "accounts.confirm_sign_up",  # the emailed link's secret is its own key
+    "accounts.forgot_password",
+    "accounts.reset_password",  # the emailed link's secret is its own key
     "realtime.stream",  # answers 401 itself when nobody is signed in
     "calendar.feed",  # a secret address is its own key; a wrong one answers 404
 }
