@@ -60,7 +60,9 @@ class Config:
     SSE_HEARTBEAT_SECONDS = 15
     SSE_STREAM_MAX_SECONDS = 300
     SSE_CHANNEL_PREFIX = "respite"
-    SSE_STREAMS_PER_USER = 10  # open pages (streams) one account may hold at once
+    # Open pages (streams) one account may hold at once; a page left behind holds its place until its
+    # stream notices, at the next heartbeat.
+    SSE_STREAMS_PER_USER = 20
     # Where the app is reached, e.g. https://respite.example.org: links in emails and
     # invitations are built from it, never from a request's (forgeable) Host headers.
     BASE_URL = None

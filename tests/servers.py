@@ -53,6 +53,9 @@ def server_env(*, database_url, redis_url, instance_path, channel_prefix, **extr
         SIGN_IN_FAILURE_LIMIT="1000 per minute",
         SIGN_UP_LIMIT="1000 per minute",
         INVITATION_LIMIT="1000 per minute",
+        # A page left behind holds its stream until the next heartbeat finds it gone: journeys that go
+        # through many pages of one account quickly would meet the cap on open streams.
+        SSE_STREAMS_PER_USER="1000",
     )
     env.update({key: str(value) for key, value in extra.items()})
     return env

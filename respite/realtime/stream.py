@@ -25,6 +25,8 @@ from .connection import OutageLog, outage_log, redis_client
 from .events import EventType
 
 bp = Blueprint("realtime", __name__)
+# Sent on a stream's own channel only, never to a page: "a newer stream of this account took your place".
+_CLOSE = "close"
 
 
 @bp.get("/events")
@@ -39,18 +41,8 @@ def stream() -> Response:
     pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
     try:
         ticket = _take_stream_ticket(app, current_user.id)
-        if ticket is None:
-            pubsub.close()
-            audit.record("access.throttled", summary="Too many live streams for one account")
-            db.session.commit()
-            return Response(
-                "Too many open pages for this account; close some and this one will reconnect.\n",
-                status=429,
-                mimetype="text/plain",
-                headers={"Retry-After": "30", "Cache-Control": "no-store"},
-            )
-        if channels:
-            pubsub.subscribe(*channels)
+        # Its own channel too, on which a newer stream past the user's cap tells it to end.
+        pubsub.subscribe(*channels, _ticket_channel(app, ticket))
     except redis.RedisError as error:
         outage_log(app).failed(error)
         pubsub.close()
@@ -70,7 +62,6 @@ def stream() -> Response:
             pubsub,
             heartbeat,
             lifetime,
-            bool(channels),
             outage_log(app),
             on_end=lambda: _return_stream_ticket(app, current_user_id, ticket),
         ),
@@ -85,22 +76,32 @@ def _tickets_key(app: Flask, user_id: int) -> str:
     return f"{app.config['SSE_CHANNEL_PREFIX']}.streams.{user_id}"
 
 
-def _take_stream_ticket(app: Flask, user_id: int) -> str | None:
-    """A place among the user's open streams (a sorted set of tickets, each expiring with its stream), or None.
+def _ticket_channel(app: Flask, ticket: str) -> str:
+    return f"{app.config['SSE_CHANNEL_PREFIX']}.stream.{ticket}"
 
-    One cookie can't hold open more than SSE_STREAMS_PER_USER streams at once; a ticket
-    whose stream died without closing lapses when that stream would have ended.
+
+def _take_stream_ticket(app: Flask, user_id: int) -> str:
+    """A place among the user's open streams (a sorted set of tickets by when each began).
+
+    One account holds at most SSE_STREAMS_PER_USER streams: past the cap the
+    oldest are told to end (a page left behind holds its place until then),
+    so the newest page always gets its updates. A ticket whose stream died
+    without ending lapses when that stream would have ended anyway.
     """
     client = redis_client(app)
     key = _tickets_key(app, user_id)
     now = time.time()
     lifetime = app.config["SSE_STREAM_MAX_SECONDS"]
-    client.zremrangebyscore(key, "-inf", now)
-    if client.zcard(key) >= app.config["SSE_STREAMS_PER_USER"]:
-        return None
+    client.zremrangebyscore(key, "-inf", now - lifetime - 30)
     ticket = uuid.uuid4().hex
-    client.zadd(key, {ticket: now + lifetime + 30})
+    client.zadd(key, {ticket: now})
     client.expire(key, int(lifetime) + 60)
+    excess = int(client.zcard(key)) - app.config["SSE_STREAMS_PER_USER"]  # type: ignore[arg-type]
+    if excess > 0:
+        popped: list[tuple[bytes | str, float]] = client.zpopmin(key, excess)  # type: ignore[assignment]
+        for oldest, _began in popped:
+            name = oldest.decode() if isinstance(oldest, bytes) else str(oldest)
+            client.publish(_ticket_channel(app, name), json.dumps(Message({}, type=_CLOSE).to_dict()))
     return ticket
 
 
@@ -115,7 +116,6 @@ def _stream_events(
     pubsub: redis.client.PubSub,
     heartbeat: float,
     lifetime: float,
-    subscribed: bool,
     outages: OutageLog,
     on_end: Callable[[], None],
 ) -> Iterator[str]:
@@ -126,15 +126,11 @@ def _stream_events(
     try:
         while (now := time.monotonic()) < deadline:
             wait = max(0.0, min(heartbeat - (now - last_sent), deadline - now))
-            if subscribed:
-                item = pubsub.get_message(timeout=wait)
-            else:
-                time.sleep(wait)
-                item = None
+            item = pubsub.get_message(timeout=wait)
             if item and item.get("type") == "message":
                 message = Message(**json.loads(item["data"]))
-                if message.type == EventType.SIGNED_OUT:
-                    return  # the sign-in this stream was opened under has ended
+                if message.type in (EventType.SIGNED_OUT, _CLOSE):
+                    return  # the sign-in this stream was opened under has ended, or a newer page took its place
                 yield str(message)
                 last_sent = time.monotonic()
             elif time.monotonic() - last_sent >= heartbeat:
