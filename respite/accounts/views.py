@@ -193,6 +193,13 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("accounts.login"))
 
 
+@bp.post("/keep-alive")
+@signed_in
+def keep_alive() -> ResponseReturnValue:
+    """"Stay signed in": a post is activity (respite.accounts.signins.note_activity), and nothing else happens."""
+    return "", 204
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @roles_required(*ACCOUNT_ROLES)
 def account() -> ResponseReturnValue:

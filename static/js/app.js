@@ -95,4 +95,59 @@
       option.selected = true;
     }
   });
+
+  // Staff desks sign out after a while without activity (STAFF_IDLE_MINUTES, on <body>). A few minutes
+  // before, a warning offers to stay signed in; live refreshes are not activity, anything else the person
+  // does through htmx is. Page loads start the count again by themselves.
+  var WARN_BEFORE_MS = 5 * 60 * 1000;
+  var idleTimers = [];
+  function idleMinutes() {
+    return document.body ? Number(document.body.dataset.idleMinutes || 0) : 0;
+  }
+  function showIdleWarning(show) {
+    var warning = document.querySelector(".idle-warning");
+    if (warning) {
+      warning.hidden = !show;
+    }
+  }
+  function restartIdleCount() {
+    var minutes = idleMinutes();
+    idleTimers.forEach(clearTimeout);
+    idleTimers = [];
+    showIdleWarning(false);
+    if (!minutes) {
+      return;
+    }
+    var limit = minutes * 60 * 1000;
+    idleTimers.push(setTimeout(function () { showIdleWarning(true); }, Math.max(0, limit - WARN_BEFORE_MS)));
+    // Past the limit the server has signed this desk out: reload to show the sign-in page and its message.
+    idleTimers.push(setTimeout(function () { window.location.reload(); }, limit + 2000));
+  }
+  document.addEventListener("DOMContentLoaded", restartIdleCount);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var type = trigger ? trigger.type : "";
+    if (type.indexOf("sse:") !== 0 && type !== "respite:resync") {
+      restartIdleCount();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-keep-alive]")) {
+      return;
+    }
+    event.preventDefault();
+    var token = form.querySelector("input[name=csrf_token]");
+    fetch(form.action, {
+      method: "POST",
+      headers: { "X-CSRFToken": token ? token.value : "" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      if (response.ok) {
+        restartIdleCount();
+      } else {
+        window.location.reload();
+      }
+    });
+  });
 })();

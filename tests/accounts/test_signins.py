@@ -147,3 +147,19 @@ def test_caregivers_are_not_timed_out_for_idleness(app, as_caregiver, monkeypatc
     started = time.time()
     monkeypatch.setattr(signins.time, "time", lambda: started + 3 * 3600)
     assert signed_in(as_caregiver)
+
+
+def test_staff_pages_carry_the_idle_warning_and_stay_signed_in_counts_as_activity(app, as_provider, monkeypatch):
+    page = as_provider.get("/provider").text
+    assert 'data-idle-minutes="30"' in page
+    assert 'class="idle-warning" role="alert" hidden' in page
+    idle = app.config["STAFF_IDLE_MINUTES"] * 60
+    started = time.time()
+    monkeypatch.setattr(signins.time, "time", lambda: started + idle - 60)
+    assert as_provider.post("/keep-alive").status_code == 204
+    monkeypatch.setattr(signins.time, "time", lambda: started + idle + 60)
+    assert signed_in(as_provider, "/provider")
+
+
+def test_no_idle_warning_for_families(as_caregiver):
+    assert "data-idle-minutes" not in as_caregiver.get("/caregiver").text

@@ -329,7 +329,7 @@ def test_provider_without_a_profile_sees_an_empty_list(client):
     response = client.get("/provider")
 
     assert response.status_code == 200
-    assert "No sessions assigned to you yet" in response.get_data(as_text=True)
+    assert "No sessions coming up yet" in response.get_data(as_text=True)
 
 
 def test_coordinator_sees_the_request_queue_and_counts(as_coordinator):
