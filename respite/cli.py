@@ -1,4 +1,7 @@
-"""Command-line tasks: `flask seed-demo` and `flask audit verify`. Each command is an entry point: it commits once."""
+"""Command-line tasks: `flask seed-demo` and `flask audit verify|checkpoint|app-role`. Each command is an entry point:
+it commits once."""
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -36,10 +39,92 @@ def register(app: Flask) -> None:
         """Audit trail tools."""
 
     @audit_group.command("verify")
-    def verify_command() -> None:
-        """Check the audit log's hash chain; exit 1 if a row was altered or removed."""
-        checked, bad_id = audit.verify_chain()
-        if bad_id is not None:
-            click.echo(f"Audit chain broken at row {bad_id} (after {checked} good rows).", err=True)
+    @click.option(
+        "--checkpoints",
+        "checkpoints_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="The checkpoints to check against (default: AUDIT_CHECKPOINT_FILE); a copy of the app's log will do.",
+    )
+    def verify_command(checkpoints_path: Path | None) -> None:
+        """Check the audit log's keyed hash chain and its checkpoints; exit 1 if rows were altered, rewritten or cut."""
+        path = checkpoints_path or audit.checkpoint_file()
+        checkpoints = audit.read_checkpoints(path)
+        result = audit.verify(checkpoints)
+        if result.broken_at is not None:
+            click.echo(f"Audit chain broken at row {result.broken_at} (after {result.rows} good rows).", err=True)
             raise SystemExit(1)
-        click.echo(f"Audit chain intact: {checked} rows.")
+        if result.failed_checkpoint is not None:
+            click.echo(_checkpoint_failure(result.failed_checkpoint, result.row_missing, path), err=True)
+            raise SystemExit(1)
+        click.echo(f"Audit chain intact: {result.rows} rows.")
+        if checkpoints:
+            newest = max(checkpoints, key=lambda c: c.row_id)
+            click.echo(
+                f"It passes through all {len(checkpoints)} checkpoints in {path}, "
+                f"the newest of {newest.taken_at:%Y-%m-%d %H:%M} UTC at row {newest.row_id}."
+            )
+        else:
+            click.echo(
+                f"No checkpoint in {path}: rows cut from the end would go unnoticed (see `flask audit checkpoint`).",
+                err=True,
+            )
+        if audit.may_rewrite_the_log():
+            click.echo(
+                "This database user may change or empty audit_log (it owns it or holds UPDATE, DELETE or TRUNCATE): "
+                "connect the app as a role made by `flask audit app-role` (docs/database-roles.md).",
+                err=True,
+            )
+
+    @audit_group.command("checkpoint")
+    @click.option(
+        "--checkpoints",
+        "checkpoints_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The file to append to (default: AUDIT_CHECKPOINT_FILE).",
+    )
+    def checkpoint_command(checkpoints_path: Path | None) -> None:
+        """Append the newest row's id and hash to the checkpoint file and the log (if all is well since the last)."""
+        path = checkpoints_path or audit.checkpoint_file()
+        previous = max(audit.read_checkpoints(path), key=lambda c: c.row_id, default=None)
+        result = audit.verify([previous] if previous else [], since=previous)
+        if result.broken_at is not None:
+            click.echo(f"Not checkpointed: audit chain broken at row {result.broken_at}.", err=True)
+            raise SystemExit(1)
+        if result.failed_checkpoint is not None:
+            message = _checkpoint_failure(result.failed_checkpoint, result.row_missing, path)
+            click.echo(f"Not checkpointed. {message}", err=True)
+            raise SystemExit(1)
+        checkpoint = audit.newest_row()
+        if checkpoint is None:
+            click.echo("The audit log is empty: nothing to checkpoint.")
+            return
+        audit.write_checkpoint(checkpoint, path)
+        click.echo(checkpoint.line())
+
+    @audit_group.command("app-role")
+    @click.argument("role")
+    def app_role_command(role: str) -> None:
+        """Set up ROLE, the PostgreSQL role the app connects as: it may only add to and read the audit log.
+
+        Run as the owner of the tables (the user migrations run as), and again after each upgrade.
+        """
+        try:
+            created = audit.grant_app_role(role)
+        except audit.AppRoleError as refused:
+            click.echo(str(refused), err=True)
+            raise SystemExit(1) from None
+        db.session.commit()
+        if created:
+            click.echo(f"Role {role} created (LOGIN, no password yet: set one with psql's \\password {role}).")
+        click.echo(
+            f"{role} may read and write the app's tables, and only INSERT into and SELECT from audit_log. "  # nosec B608  # words for the operator, not SQL
+            "Connect the app as it; run migrations and this command as the owner."
+        )
+
+
+def _checkpoint_failure(checkpoint: audit.Checkpoint, row_missing: bool, path: Path) -> str:
+    what = "is gone: rows were cut from the log" if row_missing else "has another hash: rows were rewritten or cut"
+    return (
+        f"Audit log does not match its checkpoint of {checkpoint.taken_at:%Y-%m-%d %H:%M} UTC in {path}: "
+        f"row {checkpoint.row_id} {what}."
+    )
