@@ -8,13 +8,13 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import realtime
 from .config import DEFAULT_SECRET, Config
 from .database import configure_sqlite
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate, talisman
 from .web import converters
 
 
@@ -34,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config["PRODUCTION"] and app.config["SECRET_KEY"] == DEFAULT_SECRET:
         raise RuntimeError("SECRET_KEY must be set in production (RESPITE_ENV=production).")
+    if app.config["PRODUCTION"] and len(app.config["AUDIT_KEY"] or "") < 32:
+        # The audit chain's key must not follow SECRET_KEY (rotating that would break the chain).
+        raise RuntimeError("AUDIT_KEY must be set in production (RESPITE_ENV=production): 32 characters or more.")
     if app.config["PRODUCTION"] and not app.config["BASE_URL"]:
         raise RuntimeError(
             "BASE_URL must be set in production (RESPITE_ENV=production), e.g. https://respite.example.org"
@@ -61,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
 
     from . import cli, mail, timefmt  # noqa: F401 (mail: its after-commit hook)
     from .accounts import signins
+    from .accounts import views as accounts_views
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
     from .availability.views import bp as availability_bp
@@ -90,23 +94,44 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     access.public(app.view_functions["static"])
     app.before_request(access.enforce_default_deny)
     app.before_request(signins.note_activity)
-    app.after_request(_security_headers)
+    app.before_request(accounts_views.require_two_factor)
+    _security_headers(app)
+    app.after_request(_vary_and_cache)
     app.jinja_env.globals["app_name"] = "Respite"
     timefmt.register_filters(app)
     return app
 
 
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+# The policy of every page: scripts only from here and with this response's nonce, no inline styles,
+# never framed, forms post only here. flask-talisman sends it (and the other security headers).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+}
+
+
+def _security_headers(app: Flask) -> None:
+    production = app.config["PRODUCTION"]
+    talisman.init_app(
+        app,
+        force_https=False,  # the proxy in front redirects to HTTPS; /healthz answers it over plain HTTP
+        strict_transport_security=production,
+        strict_transport_security_max_age=31536000,
+        strict_transport_security_include_subdomains=True,
+        session_cookie_secure=production,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["script-src"],
+        frame_options="DENY",
+        referrer_policy="same-origin",
     )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config["PRODUCTION"]:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def _vary_and_cache(response: Response) -> Response:
     if "HX-Request" in request.headers or response.mimetype == "text/html":
         response.vary.add("HX-Request")
     if response.mimetype == "text/html":

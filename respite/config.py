@@ -26,6 +26,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_REFRESH_EACH_REQUEST = False
+    # Roles that must sign in in two steps (TOTP); everyone else may choose to.
+    TWO_FACTOR_REQUIRED_ROLES: tuple[str, ...] = ("coordinator",)
+    SECOND_STEP_LIMIT = "5 per 15 minutes"  # codes tried per account at the second step
     # Providers and coordinators are signed out after this long without using the app (0: never).
     STAFF_IDLE_MINUTES = 30
     # Throttling (flask-limiter): no lockout a stranger can hold. Sign-in attempts per address, and failed
@@ -42,6 +45,13 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     INVITATION_MAX_AGE = timedelta(days=7)
     ATTACHMENT_KEY = None
+    # The audit chain's HMAC key (respite.audit), never stored in the database; required in production.
+    # Unset outside production: derived from SECRET_KEY.
+    AUDIT_KEY = None
+    # Checkpoints of the audit log, appended here and to the log; None: instance/audit-checkpoints.log.
+    AUDIT_CHECKPOINT_FILE = None
+    # A checkpoint after a commit that added audit rows, at most this often per process (0: only by command).
+    AUDIT_CHECKPOINT_MINUTES = 10
     RETENTION_DAYS = 730
     # The yearly respite hours a caregiver who signs up starts with (a coordinator can change each one's).
     DEFAULT_ANNUAL_ALLOTMENT_HOURS = 100
@@ -81,6 +91,12 @@ class Config:
             settings["REDIS_URL"] = environ["REDIS_URL"]
         if environ.get("ATTACHMENT_KEY"):
             settings["ATTACHMENT_KEY"] = environ["ATTACHMENT_KEY"]
+        if environ.get("AUDIT_KEY"):
+            settings["AUDIT_KEY"] = environ["AUDIT_KEY"]
+        if environ.get("AUDIT_CHECKPOINT_FILE"):
+            settings["AUDIT_CHECKPOINT_FILE"] = environ["AUDIT_CHECKPOINT_FILE"]
+        if environ.get("AUDIT_CHECKPOINT_MINUTES"):
+            settings["AUDIT_CHECKPOINT_MINUTES"] = float(environ["AUDIT_CHECKPOINT_MINUTES"])
         if environ.get("DEFAULT_ANNUAL_ALLOTMENT_HOURS"):
             settings["DEFAULT_ANNUAL_ALLOTMENT_HOURS"] = int(environ["DEFAULT_ANNUAL_ALLOTMENT_HOURS"])
         if environ.get("RETENTION_DAYS"):
@@ -104,6 +120,9 @@ class Config:
             )
         if environ.get("NO_SHOW_GRACE_MINUTES"):
             settings["NO_SHOW_GRACE_MINUTES"] = int(environ["NO_SHOW_GRACE_MINUTES"])
+        if "TWO_FACTOR_REQUIRED_ROLES" in environ:
+            roles = environ["TWO_FACTOR_REQUIRED_ROLES"].replace(",", " ").split()
+            settings["TWO_FACTOR_REQUIRED_ROLES"] = tuple(roles)
         if environ.get("STAFF_IDLE_MINUTES"):
             settings["STAFF_IDLE_MINUTES"] = int(environ["STAFF_IDLE_MINUTES"])
         if environ.get("SESSION_TIMEOUT_MINUTES"):

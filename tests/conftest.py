@@ -46,8 +46,12 @@ def app(database_url, tmp_path_factory):
             "SSE_CHANNEL_PREFIX": f"respite-test-{uuid.uuid4().hex[:8]}",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": None,
+            # No audit checkpoints after commits: the rows of a rolled-back test would outlive it in the file.
+            "AUDIT_CHECKPOINT_MINUTES": 0,
             # Throttling counts in memory, emptied before each test (the Redis storage has a test of its own).
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Coordinators sign in in two steps in production; tests/accounts/test_two_factor.py turns it on.
+            "TWO_FACTOR_REQUIRED_ROLES": (),
         },
         instance_path=str(instance),
     )

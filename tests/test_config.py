@@ -1,5 +1,6 @@
 """Configuration comes from the environment, once, with safe defaults."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -61,6 +62,7 @@ def test_production_refuses_the_default_secret(monkeypatch, tmp_path):
 def production_app(monkeypatch, tmp_path, **env):
     monkeypatch.setenv("RESPITE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a production secret")
+    monkeypatch.setenv("AUDIT_KEY", "an audit key of thirty-two characters or more")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return create_app(
@@ -72,6 +74,21 @@ def production_app(monkeypatch, tmp_path, **env):
 def test_production_needs_the_base_url_links_are_built_from(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="BASE_URL must be set"):
         production_app(monkeypatch, tmp_path)
+
+
+@pytest.mark.parametrize("audit_key", ["", "too short to resist a guess"])
+def test_production_needs_a_long_audit_key_of_its_own(monkeypatch, tmp_path, audit_key):
+    with pytest.raises(RuntimeError, match="AUDIT_KEY must be set in production"):
+        production_app(monkeypatch, tmp_path, BASE_URL="https://respite.example.org", AUDIT_KEY=audit_key)
+
+
+def test_audit_settings_come_from_the_environment():
+    settings = Config.from_env(
+        {"AUDIT_KEY": "k" * 40, "AUDIT_CHECKPOINT_FILE": "/var/log/respite/audit", "AUDIT_CHECKPOINT_MINUTES": "5"}
+    )
+    assert settings["AUDIT_KEY"] == "k" * 40
+    assert settings["AUDIT_CHECKPOINT_FILE"] == "/var/log/respite/audit"
+    assert settings["AUDIT_CHECKPOINT_MINUTES"] == 5
 
 
 def test_production_sends_hsts_and_ignores_a_forwarded_host(monkeypatch, tmp_path):
@@ -111,3 +128,17 @@ def test_throttling_limits_come_from_the_environment():
     settings = Config.from_env({"SIGN_IN_LIMIT": "3 per minute", "SIGN_IN_FAILURE_LIMIT": "2 per hour"})
     assert settings["SIGN_IN_LIMIT"] == "3 per minute"
     assert settings["SIGN_IN_FAILURE_LIMIT"] == "2 per hour"
+
+
+def test_pages_carry_the_policy_with_a_fresh_nonce_for_each_response(client):
+    first, second = client.get("/login"), client.get("/login")
+    policy = first.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "script-src 'self' 'nonce-" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert f'nonce="{nonce}"' in first.text
+    assert nonce not in second.headers["Content-Security-Policy"]
+    assert first.headers["X-Frame-Options"] == "DENY"
+    assert first.headers["X-Content-Type-Options"] == "nosniff"
+    assert first.headers["Referrer-Policy"] == "same-origin"

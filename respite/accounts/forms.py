@@ -195,6 +195,7 @@ class AccountForm(EmailUnique, Form):
     display_name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=120)])
     email = EmailField("Email", validators=email_rules("Enter your email."))
     timezone = TimezoneField()
+    current_password = PasswordField("Current password", validators=[Length(max=200)])
     email_taken_message = "Another account already uses this email address."
 
     def __init__(self, *args: Any, current_user_id: int | None = None, **kwargs: Any) -> None:
@@ -221,3 +222,21 @@ class SetPasswordForm(Form):
         "Password again",
         validators=[DataRequired("Type the password again."), EqualTo("password", "The two passwords differ.")],
     )
+
+
+class SecondStepForm(Form):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[DataRequired("Enter the code."), Length(max=32)],
+    )
+
+
+class TurnOnTwoFactorForm(Form):
+    code = StringField("The 6-digit code the app shows", validators=[DataRequired("Enter the code."), Length(max=12)])
+    current_password = PasswordField("Your current password", validators=[DataRequired("Enter your current password.")])
+
+
+class CurrentPasswordForm(Form):
+    """A change that needs the current password again (new recovery codes, turning two-step sign-in off)."""
+
+    current_password = PasswordField("Your current password", validators=[DataRequired("Enter your current password.")])

@@ -227,12 +227,21 @@ def authenticate(email: str, password: str) -> SignInResult:
         )
         db.session.flush()
         return SignInResult(None)
-    user.last_login_at = utcnow()
     if user.password_hash is not None and password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.has_two_factor:
+        audit.record("auth.first_step", user, actor=None, summary="Password right; the second step follows")
+        db.session.flush()
+    else:
+        complete_sign_in(user)
+    return SignInResult(user)
+
+
+def complete_sign_in(user: User) -> None:
+    """Every step of signing in is done (the password, and the code when two-step sign-in is on)."""
+    user.last_login_at = utcnow()
     audit.record("auth.login", user, actor=user, summary=f"{user.display_name} signed in")
     db.session.flush()
-    return SignInResult(user)
 
 
 def sign_out(user: User) -> None:
@@ -242,7 +251,17 @@ def sign_out(user: User) -> None:
     db.session.flush()
 
 
-def update_account(user: User, display_name: str, email: str, timezone: str) -> bool:
+def update_account(user: User, display_name: str, email: str, timezone: str, *, current_password: str = "") -> bool:
+    """Change the account's details; a new email needs the current password (AccountError otherwise)."""
+    if normalise_email(email) != user.email and not verify_password(user.password_hash, current_password):
+        audit.record("account.reauth_failed", user, summary="An email change without the current password")
+        db.session.flush()
+        message = (
+            "Enter your current password to change your email."
+            if not current_password
+            else ("That is not your current password.")
+        )
+        raise AccountError(message, field="current_password")
     changes: dict[str, dict[str, str]] = {}
     for field, value in (
         ("display_name", display_name.strip()),

@@ -1,5 +1,6 @@
 """Routes for signing up, in and out, invitations and the account page."""
 
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -11,14 +12,17 @@ from flask_login import current_user, logout_user
 from ..extensions import db, limiter
 from ..models import EmailLinkPurpose, Role, User
 from ..web.access import public, roles_required, signed_in
-from . import services
+from . import services, twofactor
 from .forms import (
     AccountForm,
+    CurrentPasswordForm,
     ForgotPasswordForm,
     PasswordChangeForm,
+    SecondStepForm,
     SetPasswordForm,
     SignInForm,
     SignUpForm,
+    TurnOnTwoFactorForm,
     filled,
 )
 from .signins import keep_this_sign_in, start_sign_in
@@ -173,6 +177,14 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         result = services.authenticate(filled(form.email), filled(form.password))
         db.session.commit()  # failures are counted and audited too
+        if result.user is not None and result.user.has_two_factor:
+            session.clear()
+            session[PENDING_SECOND_STEP] = {
+                "user": result.user.id,
+                "at": int(time.time()),
+                "next": _safe_next(request.args.get("next")),
+            }
+            return redirect(url_for("accounts.second_step"))
         if result.user is not None:
             start_sign_in(result.user)
             flash(f"Signed in as {result.user.display_name}.", "success")
@@ -181,6 +193,161 @@ def login() -> ResponseReturnValue:
         return render_template("accounts/login.html", form=form, failure=generic_failure()), 401
     status = 422 if form.errors else 200
     return render_template("accounts/login.html", form=form, failure=None), status
+
+
+# --- Two-step sign-in ------------------------------------------------------------------------------
+
+PENDING_SECOND_STEP = "second_step"
+SECOND_STEP_SECONDS = 300  # the password's step is good for this long
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING_SECOND_STEP)
+    if not isinstance(pending, dict) or time.time() - int(pending.get("at", 0)) > SECOND_STEP_SECONDS:
+        return None
+    user = db.session.get(User, int(pending.get("user", 0)))
+    return user if user is not None and user.is_active and user.has_two_factor else None
+
+
+def _pending_account() -> str:
+    pending = session.get(PENDING_SECOND_STEP)
+    return f"second-step:{pending.get('user') if isinstance(pending, dict) else get_remote_address()}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit(_setting("SECOND_STEP_LIMIT"), key_func=_pending_account, methods=["POST"], deduct_when=_failed)
+def second_step() -> ResponseReturnValue:
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_SECOND_STEP, None)
+        flash("Please sign in again: the code must follow the password within five minutes.", "info")
+        return redirect(url_for("accounts.login"))
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        if twofactor.check_second_step(user, filled(form.code)):
+            services.complete_sign_in(user)
+            db.session.commit()
+            target = session[PENDING_SECOND_STEP].get("next")
+            start_sign_in(user)
+            flash(f"Signed in as {user.display_name}.", "success")
+            return redirect(target or url_for("dashboards.home"))
+        db.session.commit()  # the failure's audit row
+        form["code"].errors.append("That code doesn't work. Use the newest code from the app, or a recovery code.")
+        return render_template("accounts/second_step.html", form=form), 401
+    status = 422 if form.errors else 200
+    return render_template("accounts/second_step.html", form=form), status
+
+
+# A secret offered while setting up, kept in the signed session until a code confirms it.
+NEW_SECRET = "new_totp_secret"  # noqa: S105 (the session key's name)
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@roles_required(*ACCOUNT_ROLES)
+def two_factor() -> ResponseReturnValue:
+    """Turn two-step sign-in on (a new secret in the session until a code confirms it), or see it is on."""
+    user: User = current_user._get_current_object()
+    if user.has_two_factor:
+        return render_template(
+            "accounts/two_factor.html",
+            user=user,
+            left=twofactor.recovery_codes_left(user),
+            password_form=CurrentPasswordForm(),
+            required=twofactor.required_for(user),
+        )
+    secret = session.get(NEW_SECRET) or twofactor.new_secret()
+    session[NEW_SECRET] = secret
+    form = TurnOnTwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.turn_on(user, secret, filled(form.code), filled(form.current_password))
+        except twofactor.TwoFactorError as error:
+            db.session.commit()  # a wrong password's audit row
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            keep_this_sign_in(user)
+            session.pop(NEW_SECRET, None)
+            flash("Two-step sign-in is on. Keep these recovery codes somewhere safe.", "success")
+            return render_template("accounts/recovery_codes.html", codes=codes)
+    status = 422 if form.errors else 200
+    return (
+        render_template(
+            "accounts/two_factor_setup.html",
+            form=form,
+            secret=secret,
+            qr_code=twofactor.qr_code(user, secret),
+            required=twofactor.required_for(user),
+        ),
+        status,
+    )
+
+
+@bp.post("/account/two-step/recovery-codes")
+@roles_required(*ACCOUNT_ROLES)
+def new_recovery_codes() -> ResponseReturnValue:
+    user: User = current_user._get_current_object()
+    form = CurrentPasswordForm()
+    if not user.has_two_factor:
+        return redirect(url_for("accounts.two_factor"))
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.replace_recovery_codes(user, filled(form.current_password))
+        except twofactor.TwoFactorError as error:
+            db.session.commit()
+            form["current_password"].errors.append(str(error))
+        else:
+            db.session.commit()
+            return render_template("accounts/recovery_codes.html", codes=codes)
+    return _two_factor_refused(user, form)
+
+
+@bp.post("/account/two-step/off")
+@roles_required(*ACCOUNT_ROLES)
+def two_factor_off() -> ResponseReturnValue:
+    user: User = current_user._get_current_object()
+    form = CurrentPasswordForm()
+    if form.validate_on_submit():
+        try:
+            twofactor.turn_off(user, filled(form.current_password))
+        except twofactor.TwoFactorError as error:
+            db.session.commit()
+            form["current_password"].errors.append(str(error))
+        else:
+            db.session.commit()
+            keep_this_sign_in(user)
+            flash("Two-step sign-in is off.", "info")
+            return redirect(url_for("accounts.account"))
+    return _two_factor_refused(user, form)
+
+
+def _two_factor_refused(user: User, form: CurrentPasswordForm) -> ResponseReturnValue:
+    return (
+        render_template(
+            "accounts/two_factor.html",
+            user=user,
+            left=twofactor.recovery_codes_left(user),
+            password_form=form,
+            required=twofactor.required_for(user),
+        ),
+        422,
+    )
+
+
+def require_two_factor() -> ResponseReturnValue | None:
+    """Before each request: someone whose role requires two-step sign-in sets it up before anything else."""
+    if not current_user.is_authenticated or current_user.has_two_factor or not twofactor.required_for(current_user):
+        return None
+    if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS:
+        return None
+    flash("Your role signs in in two steps. Set it up to continue: it takes a minute.", "info")
+    return redirect(url_for("accounts.two_factor"))
+
+
+TWO_FACTOR_SETUP_ENDPOINTS = frozenset(
+    {"accounts.two_factor", "accounts.logout", "accounts.keep_alive", "static", "realtime.stream"}
+)
 
 
 @bp.post("/logout")
@@ -196,7 +363,7 @@ def logout() -> ResponseReturnValue:
 @bp.post("/keep-alive")
 @signed_in
 def keep_alive() -> ResponseReturnValue:
-    """"Stay signed in": a post is activity (respite.accounts.signins.note_activity), and nothing else happens."""
+    """ "Stay signed in": a post is activity (respite.accounts.signins.note_activity), and nothing else happens."""
     return "", 204
 
 
@@ -206,7 +373,18 @@ def account() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     form = AccountForm(obj=user, current_user_id=user.id)
     if form.validate_on_submit():
-        changed = services.update_account(user, filled(form.display_name), filled(form.email), form.timezone.data)
+        try:
+            changed = services.update_account(
+                user,
+                filled(form.display_name),
+                filled(form.email),
+                form.timezone.data,
+                current_password=form.current_password.data or "",
+            )
+        except services.AccountError as error:
+            db.session.commit()  # the refusal's audit row
+            form[error.field or "email"].errors.append(str(error))
+            return render_template("accounts/account.html", form=form, password_form=PasswordChangeForm()), 422
         db.session.commit()
         keep_this_sign_in(user)  # a new email ended every sign-in but this one
         if changed:

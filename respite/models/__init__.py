@@ -12,6 +12,7 @@ from .accounts import (
     EmailLink,
     EmailLinkPurpose,
     ProviderProfile,
+    RecoveryCode,
     Role,
     User,
 )
@@ -34,6 +35,7 @@ from .scheduling import (
 ALL_MODELS = (
     User,
     EmailLink,
+    RecoveryCode,
     Center,
     CaregiverProfile,
     CareRecipient,
@@ -61,6 +63,7 @@ __all__ = [
     "CareCardAcknowledgement",
     "EmailLink",
     "EmailLinkPurpose",
+    "RecoveryCode",
     "CareCardVersion",
     "AuditLog",
     "Availability",

@@ -45,7 +45,11 @@ class User(UserMixin, Model):
     center_id: Mapped[int | None] = mapped_column(ForeignKey("center.id", ondelete="RESTRICT"), index=True)
     # Part of every sign-in's session: bumping it ends every sign-in of this user at once.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    # Two-step sign-in (TOTP): the secret, when it was confirmed (None: not on), and the last time step
+    # accepted, so that no code is accepted twice.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     # SHA-256 of the secret in the user's calendar feed address; None when no feed is on.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -62,6 +66,10 @@ class User(UserMixin, Model):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -90,6 +98,18 @@ class EmailLink(Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
+
+
+class RecoveryCode(Model):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Center(Model):

@@ -55,7 +55,12 @@ def test_a_new_email_ends_every_other_sign_in_and_keeps_this_one(app, as_caregiv
     user = as_caregiver.user
     as_caregiver.post(
         "/account",
-        data={"display_name": user.display_name, "email": "new.address@example.org", "timezone": user.timezone},
+        data={
+            "display_name": user.display_name,
+            "email": "new.address@example.org",
+            "timezone": user.timezone,
+            "current_password": TEST_PASSWORD,
+        },
     )
     assert signed_in(as_caregiver)
     assert not signed_in(thief)

@@ -536,7 +536,12 @@ def test_account_details_change_and_are_audited(as_caregiver):
 
     response = as_caregiver.post(
         "/account",
-        data={"display_name": "Rosa M. Martinez", "email": "Rosa.New@Example.com", "timezone": "Europe/Madrid"},
+        data={
+            "display_name": "Rosa M. Martinez",
+            "email": "Rosa.New@Example.com",
+            "timezone": "Europe/Madrid",
+            "current_password": TEST_PASSWORD,
+        },
         follow_redirects=True,
     )
 
@@ -615,13 +620,37 @@ def test_account_page_never_offers_to_sign_in(as_caregiver):
 @pytest.mark.parametrize("email", ["rosa@example.test", "caregiver@demo.respite.test"])
 def test_account_takes_an_address_on_a_test_domain_and_back(as_caregiver, email):
     user = as_caregiver.user
-    details = {"display_name": user.display_name, "timezone": user.timezone}
+    details = {"display_name": user.display_name, "timezone": user.timezone, "current_password": TEST_PASSWORD}
 
     away = as_caregiver.post("/account", data={**details, "email": "rosa@example.org"})
     back = as_caregiver.post("/account", data={**details, "email": email})
 
     assert (away.status_code, back.status_code) == (302, 302)
     assert user.email == email
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("", "Enter your current password to change your email."), ("wrong", "That is not your current password.")],
+)
+def test_a_new_email_needs_the_current_password(as_caregiver, password, message):
+    user = as_caregiver.user
+    old = user.email
+
+    response = as_caregiver.post(
+        "/account",
+        data={
+            "display_name": user.display_name,
+            "email": "someone.else@example.com",
+            "timezone": user.timezone,
+            "current_password": password,
+        },
+    )
+
+    assert response.status_code == 422
+    assert field_error(response, "current_password") == message
+    assert user.email == old
+    assert audit_rows("account.reauth_failed")
 
 
 # --- Password ---------------------------------------------------------------------------
