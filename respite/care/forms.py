@@ -8,6 +8,7 @@ from wtforms import Form as RowForm
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import CARE_CARD_LIST_FIELDS, CARE_CARD_TEXT_FIELDS
+from ..web.converters import MAX_ID
 from ..web.forms import Form
 from .services import ITEM_TEXT_LIMIT, LIST_ITEM_KEYS, LIST_LIMIT, NAME_LIMIT, TEXT_LIMIT
 
@@ -182,7 +183,9 @@ class AcknowledgeForm(Form):
             return None
 
     def for_session(self) -> int | None:
+        """The session's id as posted; 0 (no session can have it) for one no database id could be."""
         try:
-            return int(str(self.session_id.data)) if self.session_id.data else None
+            number = int(str(self.session_id.data)) if self.session_id.data else None
         except ValueError:
-            return None
+            return 0
+        return number if number is None or 1 <= number <= MAX_ID else 0

@@ -119,7 +119,7 @@ def acknowledge(recipient_id: int) -> ResponseReturnValue:
     form = AcknowledgeForm()
     session_id = form.for_session()
     session = scheduling.get_session_for(actor, session_id) if session_id else None
-    if session_id and session is None:
+    if session_id is not None and session is None:
         abort(404)
     back = (
         url_for("scheduling.session", session_id=session_id)

@@ -423,9 +423,13 @@ def take_request(session_id: int) -> ResponseReturnValue:
     if (busy := _locked_or(url_for("matching.offers"))) is not None:
         return busy
     session = db.session.get(RespiteSession, session_id)
-    if session is None or session.status != SessionStatus.REQUESTED:
-        abort(404)  # only an open request can be taken; anything else is not this provider's to see
-    _own_provider()
+    provider = _own_provider()
+    if (
+        session is None
+        or session.status != SessionStatus.REQUESTED
+        or not assignments.at_their_center(provider, session)
+    ):
+        abort(404)  # only an open request they could be shown can be taken; anything else is not theirs to see
     form = TakeRequestForm()
     if not form.validate_on_submit():
         return _offers_refused(_first_error(form), f"request-{session_id}")

@@ -413,11 +413,16 @@ def decline_offer(actor: User, assignment: Assignment, *, reason: str) -> None:
     db.session.flush()
 
 
+def at_their_center(provider: ProviderProfile, session: RespiteSession) -> bool:
+    """A home visit, a provider of no one center, or the session's own center: open requests they are shown."""
+    return provider.center_id is None or session.center_id is None or provider.center_id == session.center_id
+
+
 def may_take(provider: ProviderProfile, session: RespiteSession) -> bool:
     """Whether the program lets `provider` take this open request themselves (the setting, center, availability)."""
     if not current_app.config["PROVIDERS_MAY_TAKE_OPEN_REQUESTS"]:
         return False
-    if provider.center_id is not None and session.center_id is not None and provider.center_id != session.center_id:
+    if not at_their_center(provider, session):
         return False
     return availability.is_available(provider, session.starts_at, session.ends_at)
 

@@ -31,6 +31,8 @@ from .services import provider_holds
 
 UPCOMING_LIMIT = 50
 HISTORY_PER_PAGE = 20
+# Beyond any history (and short of numbers the database can't offset by).
+MAX_PAGE = 100_000
 # A session's timeline is short in practice; the cap only keeps a runaway one from filling the page.
 TIMELINE_LIMIT = 500
 

@@ -280,7 +280,9 @@ def sessions() -> Response:
     if scope is None:  # a role with a page always has a scope; this keeps the rule default-deny
         abort(404)
     upcoming = history.upcoming(scope)
-    past = history.history(scope, page=request.args.get("page", 1, type=int))
+    # A page number no history could reach is the last page there could be, not an overflow in the query.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), history.MAX_PAGE)
+    past = history.history(scope, page=page)
     profile = user.caregiver_profile if user.role == Role.CAREGIVER else None
     return render_page(
         "scheduling/sessions.html",

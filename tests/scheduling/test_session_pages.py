@@ -324,3 +324,8 @@ def test_session_page_statement_budget_with_a_long_timeline(request, as_caregive
 
     # sign-in check, the session (scoped), its details, providers, timeline
     assert_statement_budget(client, f"/sessions/{session.id}", add_history, 5)
+
+
+@pytest.mark.parametrize("page", ["0", "-3", str(10**30), "many"])
+def test_a_page_number_out_of_range_shows_a_page_not_an_error(as_caregiver, page):
+    assert as_caregiver.get(f"/sessions?page={page}").status_code == 200
