@@ -34,7 +34,8 @@ class Config:
     # Throttling (flask-limiter): no lockout a stranger can hold. Sign-in attempts per address, and failed
     # attempts per address and account; sign-ups and invitation answers per address.
     SIGN_IN_LIMIT = "20 per minute; 200 per hour"
-    SIGN_IN_FAILURE_LIMIT = "5 per 15 minutes"
+    # Increasing waits: after 5 failures a quarter of an hour, after 10 an hour, after 20 a day.
+    SIGN_IN_FAILURE_LIMIT = "5 per 15 minutes; 10 per hour; 20 per day"
     SIGN_UP_LIMIT = "10 per hour"
     INVITATION_LIMIT = "20 per hour"  # answers to invitations and emailed links
     RESET_LIMIT = "10 per hour"
