@@ -12,6 +12,7 @@ from flask_login import current_user, logout_user
 from ..extensions import db, limiter
 from ..models import EmailLinkPurpose, Role, User
 from ..web.access import public, roles_required, signed_in
+from ..web.errors import record_refusal
 from . import services, twofactor
 from .forms import (
     AccountForm,
@@ -100,6 +101,8 @@ def link_sent(purpose: str) -> ResponseReturnValue:
 
 
 def _link_used(purpose: str, message: str = services.LINK_USED) -> ResponseReturnValue:
+    """A used, expired or made-up emailed link: audited as a refusal, and a page that says what to do."""
+    record_refusal("access.link_refused", "An emailed link that is used, expired or made up", purpose=purpose)
     return render_template("accounts/link_used.html", purpose=purpose, message=message), 404
 
 

@@ -80,6 +80,8 @@ def test_an_expired_link_asks_for_a_new_one(app, client, caregiver):
 
     assert response.status_code == 404
     assert "Ask for a new link" in response.text
+    (refused,) = audit_rows("access.link_refused")
+    assert refused.meta["purpose"] == "reset"
     db.session.refresh(caregiver)
     assert verify_password(caregiver.password_hash, TEST_PASSWORD)
 
