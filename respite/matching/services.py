@@ -319,7 +319,10 @@ def open_requests_for(provider: ProviderProfile, now: datetime | None = None, li
     horizon = now + timedelta(days=availability.MAX_RANGE_DAYS - 1)
     query = (
         select(RespiteSession)
-        .options(joinedload(RespiteSession.recipient), joinedload(RespiteSession.center))
+        .options(
+            joinedload(RespiteSession.recipient).joinedload(CareRecipient.card),
+            joinedload(RespiteSession.center),
+        )
         .where(
             RespiteSession.status == SessionStatus.REQUESTED,
             RespiteSession.starts_at > now,
@@ -351,6 +354,11 @@ def open_requests_for(provider: ProviderProfile, now: datetime | None = None, li
         and any(start <= s.starts_at and s.ends_at <= end for start, end in mine)
         and not any(start < s.ends_at and end > s.starts_at for start, end in busy)
     ]
+
+
+def skills_wanted(provider: ProviderProfile, sessions: Iterable[RespiteSession]) -> dict[int, list[str]]:
+    """For each session, the provider's skills its person's care card speaks to (cards loaded with the sessions)."""
+    return {s.id: matching_skills(provider.skills, _card_text(s.recipient)) for s in sessions}
 
 
 def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -346,6 +346,7 @@ def _render_offers(
         status=status,
         waiting=waiting,
         open_requests=open_requests,
+        skills_wanted=services.skills_wanted(profile, open_requests),
         takes_requests=_takes_requests(),
         problem=problem,
         problem_at=problem_at,

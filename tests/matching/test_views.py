@@ -448,6 +448,7 @@ def test_a_provider_takes_an_open_request_that_fits(as_worker, request_, worker)
     assert "Open requests that fit you" in offers
     assert f'action="/offers/take/{request_.id}"' in offers
     assert "Nora Q." in offers  # the person's first name and initial, before the session is theirs
+    assert "<dt>Your skills it needs</dt><dd>Dementia care</dd>" in offers
     response = as_worker.post(f"/offers/take/{request_.id}", data={"version": request_.version})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/sessions/{request_.id}"
