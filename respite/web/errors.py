@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from .. import audit
 from ..extensions import db, limiter
+from ..text import escape_control_characters
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back and try again."),
@@ -70,22 +71,38 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         reference = uuid.uuid4().hex[:12]
-        app.logger.exception("unhandled error %s on %s %s", reference, request.method, request.path)
+        app.logger.exception(
+            "unhandled error %s on %s %s", reference, request.method, escape_control_characters(request.path)
+        )
         return render_error(InternalServerError.code, reference=reference)
 
 
 def record_refusal(action: str, summary: str, **meta: Any) -> None:
-    """Audit a refusal on its own, after rolling back whatever the request had changed."""
+    """Audit a refusal on its own, after rolling back whatever the request had changed.
+
+    What it quotes from the request (the address, its parts) is kept with any control characters
+    written out: PostgreSQL can't store a NUL, and no one reading the log should meet a terminal's escapes.
+    """
     db.session.rollback()
     try:
         audit.record(
             action,
-            summary=summary,
-            meta={"endpoint": request.endpoint, "method": request.method, **meta},
+            summary=_printable(summary),
+            meta=_printable({"endpoint": request.endpoint, "method": request.method, **meta}),
         )
         db.session.commit()
     except SQLAlchemyError:  # the refusal still answers when the database does not
         db.session.rollback()
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return escape_control_characters(value)
+    if isinstance(value, dict):
+        return {_printable(key): _printable(part) for key, part in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(part) for part in value]
+    return value
 
 
 def _wait_message() -> str:
