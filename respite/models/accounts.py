@@ -53,6 +53,8 @@ class User(UserMixin, Model):
     # SHA-256 of the secret in the user's calendar feed address; None when no feed is on.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person's details were erased on request (respite.admin.services.erase_user); the row stays.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     center: Mapped["Center | None"] = relationship(back_populates="kiosk_users")
@@ -66,6 +68,10 @@ class User(UserMixin, Model):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def has_two_factor(self) -> bool:

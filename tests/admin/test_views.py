@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from respite.accounts import services as accounts
 from respite.accounts.passwords import verify_password
 from respite.extensions import db
-from respite.models import ProviderProfile, User
+from respite.models import ProviderProfile, User, utcnow
 from tests import factories
 from tests.helpers import audit_rows, field_error, sign_in
 
@@ -52,7 +52,8 @@ def test_people_page_lists_everyone_with_their_state(as_coordinator):
     factories.UserFactory(display_name="Active Person", email="active@example.com")
     factories.UserFactory(display_name="Invited Person", role="provider", password_hash=None)
     factories.UserFactory(display_name="Gone Person", active=False)
-    factories.UserFactory(display_name="Front Desk", role="kiosk", center=center)
+    factories.UserFactory(display_name="Erased account 7", active=False, erased_at=utcnow())
+    desk = factories.UserFactory(display_name="Front Desk", role="kiosk", center=center)
 
     text = as_coordinator.get("/admin/users").get_data(as_text=True)
 
@@ -60,10 +61,14 @@ def test_people_page_lists_everyone_with_their_state(as_coordinator):
         ("Active Person", "Active"),
         ("Invited Person", "Invited"),
         ("Gone Person", "Deactivated"),
+        ("Erased account 7", "Erased"),
     ]:
-        assert re.search(rf"<td[^>]*>{name}</td>.*?<td[^>]*>{state}</td>", text, re.S), name
+        assert re.search(rf"<td[^>]*><a [^>]*>{name}</a></td>.*?<td[^>]*>{state}</td>", text, re.S), name
     assert "active@example.com" in text
-    assert re.search(r'<td[^>]*>Front Desk <span class="muted">\(Maple House\)</span></td>', text)
+    assert re.search(
+        rf'<td[^>]*><a href="/admin/users/{desk.id}">Front Desk</a> <span class="muted">\(Maple House\)</span></td>',
+        text,
+    )
     assert f'<option value="{center.id}">Maple House</option>' in text
 
 

@@ -313,6 +313,12 @@ def _offer(w: World) -> dict[str, object]:
     return {"assignment_id": w.offer.id}
 
 
+def _family_account(w: World) -> dict[str, object]:
+    """The family's account: its page (a coordinator's) lists Ottilie among the people they care for."""
+    w.ottilie  # noqa: B018 (made to be listed)
+    return {"user_id": w.family.user.id}
+
+
 def _someone_elses_session(w: World) -> tuple[str, Any]:
     return "session_id", w.stranger_held
 
@@ -363,6 +369,11 @@ MATRIX: dict[str, Route] = {
     # Coordinators' pages.
     "/admin/users": Route(guarded("coordinator", GET=OK, POST=ADMITTED)),
     "/admin/audit": Route(guarded("coordinator", GET=OK)),
+    "/admin/users/<int:user_id>": Route(guarded("coordinator", GET=OK), _family_account),
+    "/admin/users/<int:user_id>/deactivate": Route(guarded("coordinator", POST=ADMITTED), _family_account),
+    "/admin/users/<int:user_id>/reactivate": Route(guarded("coordinator", POST=ADMITTED), _family_account),
+    "/admin/users/<int:user_id>/role": Route(guarded("coordinator", POST=ADMITTED), _family_account),
+    "/admin/users/<int:user_id>/erase": Route(guarded("coordinator", POST=ADMITTED), _family_account),
     "/program": Route(guarded("coordinator", GET=OK)),
     "/queue": Route(guarded("coordinator", GET=OK)),
     "/queue/<int:session_id>": Route(guarded("coordinator", GET=OK), _request),

@@ -117,7 +117,7 @@ def test_someone_elses_object_is_not_found(app, rule, method, role):
 @pytest.mark.parametrize(("rule", "method", "role"), ID_RULES, ids=map(_id, ID_RULES))
 def test_an_id_no_object_has_is_not_found(app, rule, method, role, number):
     me = World(role).me
-    path = path_for(rule, dict.fromkeys(("session_id", "recipient_id", "assignment_id", "entry_id"), number))
+    path = path_for(rule, dict.fromkeys(("session_id", "recipient_id", "assignment_id", "entry_id", "user_id"), number))
     db.session.commit()
     client = client_for(app, me)
 

@@ -33,7 +33,7 @@ from respite.text import has_control_characters
 from respite.web.converters import MAX_ID
 from respite.web.forms import CONTROL_MESSAGE, Form
 from tests import factories
-from tests.helpers import ON_POSTGRES, TEST_PASSWORD, audit_rows, field_error
+from tests.helpers import TEST_PASSWORD, audit_rows, field_error
 from tests.web.test_access_matrix import ANONYMOUS, World, client_for, path_for
 
 # What goes into a text field: a NUL (PostgreSQL can't store it), a terminal's escape, DEL, and C1's CSI.
@@ -672,17 +672,10 @@ class Query:
     template: str  # `{value}` takes the strange value, URL-encoded; other names, the world's ids
     answers: tuple[int, ...] = (200,)
     values: Callable[[InputWorld], dict[str, object]] = lambda w: {}
-    # A NUL known to answer wrongly on PostgreSQL: why, until it is fixed (test_known_wrong_nul_queries).
-    nul_known_wrong: str = ""
 
-
-AUDIT_FILTER_NUL = (
-    "respite/admin/services.py audit_page sends the ?action= prefix to PostgreSQL as it came: a NUL fails the "
-    "statement (500). The admin package is not this module's to change."
-)
 
 QUERIES = [
-    Query("coordinator", "/admin/audit?action={value}", nul_known_wrong=AUDIT_FILTER_NUL),
+    Query("coordinator", "/admin/audit?action={value}"),
     Query("coordinator", "/admin/audit?page={value}"),
     Query("coordinator", "/program?week={value}", answers=(200, 404)),  # a date no week has is not found
     Query("coordinator", "/program?by={value}", answers=(200, 404)),
@@ -710,34 +703,10 @@ def test_strange_query_strings_and_addresses_are_never_a_500(app, query):
     client = client_for(app, world.me)
     db.session.commit()
     for value in STRANGE:
-        if query.nul_known_wrong and ON_POSTGRES and "\x00" in value:
-            continue  # test_known_wrong_nul_queries
         path = query.template.format(value=quote(value, safe=""), **named)
         response = client.get(path)
         assert response.status_code in query.answers, f"GET {path[:200]!r}: {response.status_code}"
         assert stored_control_characters(database_state()) == [], f"GET {path[:200]!r}"
-
-
-KNOWN_WRONG = [query for query in QUERIES if query.nul_known_wrong]
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        pytest.param(query, marks=pytest.mark.xfail(ON_POSTGRES, reason=query.nul_known_wrong, strict=True))
-        for query in KNOWN_WRONG
-    ],
-    ids=[q.template for q in KNOWN_WRONG],
-)
-def test_known_wrong_nul_queries(app, query):
-    """The NULs left out above, apart: expected to fail on PostgreSQL until the route is fixed."""
-    world = InputWorld(query.role)
-    named = query.values(world)
-    client = client_for(app, world.me)
-    db.session.commit()
-    for value in ("\x00", "a\x00b"):
-        response = client.get(query.template.format(value=quote(value, safe=""), **named))
-        assert response.status_code in query.answers, (value, response.status_code)
 
 
 @pytest.mark.parametrize("path", ["/invitation/a%00b", "/calendar/%1b%5B31m.ics"])
