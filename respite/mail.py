@@ -2,8 +2,9 @@
 
 With `MAIL_SERVER` set, messages go out by SMTP. Without it (development, the
 zero-set-up default) each message is written to `instance/mail/` as an
-`.eml` file and its subject and address are logged, so a person running the
-app locally can open the link it carries.
+`.eml` file and its address and subject are logged, and outside production
+its text too, so a person running the app locally can open the link it
+carries.
 """
 
 import logging
@@ -54,6 +55,8 @@ def deliver(message: EmailMessage) -> None:
     path = folder / f"{time.time_ns()}.eml"
     path.write_bytes(bytes(message))
     log.info("mail to %s: %s (%s)", message["To"], message["Subject"], path)
+    if not config["PRODUCTION"]:  # in development the console shows the link too
+        log.info("%s", message.get_content())
 
 
 @event.listens_for(Session, "after_commit")

@@ -10,7 +10,7 @@ import pytest
 from respite.accounts import twofactor
 from respite.extensions import db
 from respite.models import RecoveryCode
-from tests.helpers import TEST_PASSWORD, audit_rows, field_error, sign_in
+from tests.helpers import TEST_PASSWORD, audit_rows, field_error, mailed_link, sign_in
 
 
 def secret_on_page(client):
@@ -199,3 +199,20 @@ def test_others_are_not_made_to(required, as_caregiver, as_provider):
 
 def test_a_coordinator_can_still_sign_out_before_setting_it_up(required, as_coordinator):
     assert as_coordinator.post("/logout").headers["Location"] == "/login"
+
+
+def test_a_password_reset_never_skips_the_second_step(app, client, caregiver):
+    helper = app.test_client()
+    sign_in(helper, caregiver)
+    secret, _ = turn_on(helper)
+    client.post("/password/forgot", data={"email": caregiver.email})
+
+    response = client.post(
+        mailed_link(app, caregiver.email),
+        data={"password": "a new walk by the canal", "confirm": "a new walk by the canal"},
+    )
+
+    assert response.headers["Location"] == "/login/code"
+    assert client.get("/caregiver").status_code == 302
+    assert code_step(client, next_code(secret)).headers["Location"] == "/"
+    assert client.get("/caregiver").status_code == 200
