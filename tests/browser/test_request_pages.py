@@ -27,6 +27,11 @@ def heading(page: Page):
     return page.get_by_role("heading", level=1)
 
 
+def session_details(page: Page):
+    """A session page's details (the first list of them: the visit, when there is one, has its own)."""
+    return page.locator("#session-live .details").first
+
+
 def coming_sessions(page: Page):
     return page.get_by_role("region", name="Coming sessions", exact=True)
 
@@ -70,7 +75,9 @@ def test_the_caregivers_sessions_and_request_pages(page_for, size):
 
     nav_to(page, "Sessions")
     expect(heading(page)).to_have_text("Your sessions")
-    requested = coming_sessions(page).get_by_role("row").filter(has_text="Requested")
+    # Two open requests: the hospital appointment (09:00 – 13:00, no offer yet), and one offered to Marcus.
+    expect(coming_sessions(page).get_by_role("row").filter(has_text="Requested")).to_have_count(2)
+    requested = coming_sessions(page).get_by_role("row").filter(has_text="Requested").filter(has_text="09:00 – 13:00")
     expect(requested).to_have_count(1)
     expect(coming_sessions(page).get_by_role("row").filter(has_text="Confirmed")).to_contain_text("Marcus Bell")
     history = page.get_by_role("region", name="Past and cancelled sessions", exact=True)
@@ -88,7 +95,7 @@ def test_the_caregivers_sessions_and_request_pages(page_for, size):
     requested.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     expect(heading(page)).to_have_text("Respite for Elena Martinez")
-    expect(page.locator("#session-live .details")).to_contain_text("hospital appointment")
+    expect(session_details(page)).to_contain_text("hospital appointment")
     expect(page.get_by_text("Cancel this session…")).to_be_visible()
     expect(page.locator(".timeline li").first).to_contain_text("Requested")
     visit(page, "session")
@@ -102,7 +109,7 @@ def test_the_caregivers_sessions_and_request_pages(page_for, size):
     # A past session's page: who came, and no actions left.
     nav_to(page, "Sessions")
     history.get_by_role("row").filter(has_text="Completed").get_by_role("link").click()
-    expect(page.locator("#session-live .details")).to_contain_text("Marcus Bell")
+    expect(session_details(page)).to_contain_text("Marcus Bell")
     expect(page.get_by_text("Cancel this session…")).to_have_count(0)
     visit(page, "session-completed")
 
@@ -139,7 +146,7 @@ def test_the_providers_session_page(page_for, size):
     coming_sessions(page).get_by_role("row").filter(has_text="Elena Martinez").get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     expect(heading(page)).to_have_text("Respite for Elena Martinez")
-    details = page.locator("#session-live .details")
+    details = session_details(page)
     expect(details).to_contain_text("Confirmed")
     expect(details).to_contain_text("Rosa Martinez")  # the family, with a number to call
     visit(page, "session")
@@ -159,7 +166,7 @@ def test_the_coordinators_session_page(page_for, size):
     page.get_by_role("link", name="The session's page and history").click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     expect(heading(page)).to_have_text("Respite for Elena Martinez")
-    details = page.locator("#session-live .details")
+    details = session_details(page)
     expect(details).to_contain_text("Requested")
     expect(details).to_contain_text("Not assigned yet")
     visit(page, "session")
