@@ -162,11 +162,12 @@ def reset_password(token: str) -> ResponseReturnValue:
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
-        flash("Your new password is set. Every other sign-in of your account has ended.", "success")
         if user.has_two_factor:  # the mailbox stands in for the password only, never for the second step
             _await_second_step(user, next_path=None)
+            flash("Your new password is set. Now the code from your authenticator app.", "success")
             return redirect(url_for("accounts.second_step"))
         start_sign_in(user)
+        flash("Your new password is set. Every other sign-in of your account has ended.", "success")
         return redirect(url_for("dashboards.home"))
     status = 422 if form.errors else 200
     return render_template("accounts/reset_password.html", form=form, link=link), status
@@ -174,10 +175,7 @@ def reset_password(token: str) -> ResponseReturnValue:
 
 def _await_second_step(user: User, next_path: str | None) -> None:
     """The password's step is done: this browser may give the code for a few minutes (and nothing else)."""
-    flashes = session.get("_flashes")
     session.clear()
-    if flashes:
-        session["_flashes"] = flashes
     session[PENDING_SECOND_STEP] = {"user": user.id, "at": int(time.time()), "next": next_path}
 
 
