@@ -173,7 +173,9 @@ def unread_cards(now: datetime | None = None) -> list[QueueItem]:
 # --- Suggestions ---------------------------------------------------------------------
 
 # Words in a skill that say nothing about a need on their own.
-_GENERIC_WORDS = frozenset({"care", "support", "with", "and", "the", "for", "general", "experience", "skills"})
+_GENERIC_WORDS = frozenset(
+    {"care", "support", "with", "and", "the", "for", "general", "experience", "skills", "needs", "need", "help"}
+)
 
 
 def _words(text: str) -> set[str]:

@@ -374,11 +374,11 @@ def accept_offer(actor: User, assignment: Assignment, *, now: datetime | None = 
     withdrawn = _withdraw_other_offers(session, held, "Another provider took this session.")
     _confirm(session)
     audit.record(
-        "assignment.accept",
-        held,
+        "session.accept",
+        session,
         actor=actor,
         summary=f"{provider.user.display_name} accepted the session for {session.recipient.full_name}",
-        meta={"session_id": session.id, "withdrawn": withdrawn},
+        meta={"assignment_id": held.id, "provider_id": provider.id, "withdrawn": withdrawn},
     )
     publish_session_changed(session)
     db.session.flush()
@@ -445,11 +445,11 @@ def take_request(
     withdrawn = _withdraw_other_offers(session, held, "Another provider took this session.")
     _confirm(session)
     audit.record(
-        "assignment.take",
-        held,
+        "session.take",
+        session,
         actor=actor,
         summary=f"{provider.user.display_name} took the session for {session.recipient.full_name}",
-        meta={"session_id": session.id, "withdrawn": withdrawn},
+        meta={"assignment_id": held.id, "provider_id": provider.id, "withdrawn": withdrawn},
     )
     publish_session_changed(session)
     db.session.flush()

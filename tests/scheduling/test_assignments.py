@@ -159,7 +159,8 @@ def test_accepting_an_offer_confirms_the_session_and_withdraws_the_others(reques
     assert (mine.status, request_.status) == (A.ACCEPTED, S.CONFIRMED)
     assert theirs.status == A.CANCELLED
     assert theirs.reason == "Another provider took this session."
-    assert audit_rows("assignment.accept")
+    (accepted,) = audit_rows("session.accept")
+    assert accepted.entity_id == str(request_.id)
     with pytest.raises(SchedulingError, match="no longer open: Another provider took this session."):
         assignments.accept_offer(theirs.provider.user, theirs)
 
@@ -257,7 +258,8 @@ def test_a_provider_takes_an_open_request_that_fits(request_, worker, app):
     assert assignments.may_take(worker, request_)
     outcome = assignments.take_request(worker.user, request_)
     assert (outcome.assignment.status, request_.status) == (A.ACCEPTED, S.CONFIRMED)
-    assert audit_rows("assignment.take")
+    (taken,) = audit_rows("session.take")
+    assert taken.entity_id == str(request_.id)
 
 
 def test_a_provider_may_not_take_what_doesnt_fit(request_, worker):

@@ -75,3 +75,15 @@ def test_past_or_ended_sessions_ask_nothing(as_provider, offered):
     page = as_provider.get(f"/sessions/{offered.session.id}").text
     assert 'id="card-status-heading"' not in page
     assert "This session is offered to you" not in page
+
+
+def test_the_family_reads_who_confirmed_it_in_the_timeline(as_provider, as_caregiver, offered):
+    session = offered.session
+    session.caregiver = as_caregiver.user.caregiver_profile
+    session.recipient.caregiver = session.caregiver
+    db.session.flush()
+    as_provider.post(f"/offers/{offered.id}/accept")
+
+    page = as_caregiver.get(f"/sessions/{session.id}").text
+
+    assert f"Confirmed: the provider accepted it</strong> by {as_provider.user.display_name} (provider)" in page
