@@ -188,6 +188,27 @@ def _flush_session(session: RespiteSession) -> None:
         raise SchedulingError(_stale_message(session)) from error
 
 
+def _confirm_with(
+    actor: User, session: RespiteSession, provider: ProviderProfile, *, action: str, summary: str, **meta: object
+) -> Assignment:
+    """The three ways a request is confirmed (assigned, accepted, taken) end alike: `provider` holds the
+    session, the other offers out for it are withdrawn, the session is confirmed, audited and announced."""
+    held = _hold(actor, session, provider, AssignmentStatus.ACCEPTED)
+    someone = "was assigned" if action == "session.assign" else "took this session"
+    withdrawn = _withdraw_other_offers(session, held, f"Another provider {someone}.")
+    _confirm(session)
+    audit.record(
+        action,
+        session,
+        actor=actor,
+        summary=summary,
+        meta={"provider_id": provider.id, "assignment_id": held.id, "withdrawn": withdrawn, **meta},
+    )
+    publish_session_changed(session)
+    db.session.flush()
+    return held
+
+
 def _availability_warning(session: RespiteSession, provider: ProviderProfile) -> str:
     if availability.is_available(provider, session.starts_at, session.ends_at):
         return ""
@@ -245,19 +266,9 @@ def assign(
     _open_request(session, now)
     _usable_provider(provider)
     warning = _availability_warning(session, provider)
-    assignment = _hold(actor, session, provider, AssignmentStatus.ACCEPTED)
-    withdrawn = _withdraw_other_offers(session, assignment, "Another provider was assigned.")
-    _confirm(session)
-    audit.record(
-        "session.assign",
-        session,
-        actor=actor,
-        summary=f"Assigned {_describe(session, provider)}" + (f" ({warning})" if warning else ""),
-        meta={"provider_id": provider.id, "assignment_id": assignment.id, "withdrawn": withdrawn, "warning": warning},
-    )
-    publish_session_changed(session)
-    db.session.flush()
-    return Outcome(assignment, warning)
+    summary = f"Assigned {_describe(session, provider)}" + (f" ({warning})" if warning else "")
+    held = _confirm_with(actor, session, provider, action="session.assign", summary=summary, warning=warning)
+    return Outcome(held, warning)
 
 
 def reassign(
@@ -370,19 +381,8 @@ def accept_offer(actor: User, assignment: Assignment, *, now: datetime | None = 
     if assignment.status != AssignmentStatus.OFFERED:
         raise SchedulingError(_answered_message(assignment))
     _open_request(session, now)
-    held = _hold(actor, session, provider, AssignmentStatus.ACCEPTED)
-    withdrawn = _withdraw_other_offers(session, held, "Another provider took this session.")
-    _confirm(session)
-    audit.record(
-        "session.accept",
-        session,
-        actor=actor,
-        summary=f"{provider.user.display_name} accepted the session for {session.recipient.full_name}",
-        meta={"assignment_id": held.id, "provider_id": provider.id, "withdrawn": withdrawn},
-    )
-    publish_session_changed(session)
-    db.session.flush()
-    return Outcome(held)
+    summary = f"{provider.user.display_name} accepted the session for {session.recipient.full_name}"
+    return Outcome(_confirm_with(actor, session, provider, action="session.accept", summary=summary))
 
 
 def _answered_message(assignment: Assignment) -> str:
@@ -441,19 +441,8 @@ def take_request(
     _usable_provider(provider)
     if not may_take(provider, session):
         raise SchedulingError("This session doesn't fit your availability or center; a coordinator can assign it.")
-    held = _hold(actor, session, provider, AssignmentStatus.ACCEPTED)
-    withdrawn = _withdraw_other_offers(session, held, "Another provider took this session.")
-    _confirm(session)
-    audit.record(
-        "session.take",
-        session,
-        actor=actor,
-        summary=f"{provider.user.display_name} took the session for {session.recipient.full_name}",
-        meta={"assignment_id": held.id, "provider_id": provider.id, "withdrawn": withdrawn},
-    )
-    publish_session_changed(session)
-    db.session.flush()
-    return Outcome(held)
+    summary = f"{provider.user.display_name} took the session for {session.recipient.full_name}"
+    return Outcome(_confirm_with(actor, session, provider, action="session.take", summary=summary))
 
 
 # --- Loading ---------------------------------------------------------------------
