@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from respite.config import Config
@@ -183,7 +184,13 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
-        browser.close()
+        try:
+            browser.close()
+        except PlaywrightError as error:
+            # The session ends long after the last journey: a driver that has already gone has nothing left
+            # to close, and no journey's outcome depends on it.
+            if "Connection closed" not in str(error):
+                raise
 
 
 @pytest.fixture
