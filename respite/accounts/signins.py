@@ -55,6 +55,17 @@ def sign_in_is_alive(user: User) -> bool:
     return True
 
 
+def seconds_left(user: User) -> float:
+    """How long this request's sign-in has still to run: to the end of its lifetime, or of staff idleness."""
+    now = time.time()
+    started = session.get(STARTED)
+    left = float(started) + current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() - now if started else 0.0
+    idle_minutes = current_app.config["STAFF_IDLE_MINUTES"]
+    if user.role in IDLE_ROLES and idle_minutes:
+        left = min(left, float(session.get(SEEN, started or 0)) + idle_minutes * 60 - now)
+    return max(0.0, left)
+
+
 def note_activity() -> None:
     """Before each request: a person using the app (not a live region refreshing itself) keeps staff signed in."""
     if request.endpoint in ("static", "realtime.stream") or (request.method == "GET" and is_region_request()):

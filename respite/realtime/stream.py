@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_sse import Message
 
 from .. import audit
+from ..accounts import signins
 from ..extensions import db
 from ..web.access import public
 from .channels import channels_for
@@ -54,9 +55,11 @@ def stream() -> Response:
         )
     # A stream may stay open for minutes: give its database connection back now.
     current_user_id = current_user.id
+    sign_in_left = signins.seconds_left(current_user)
     db.session.remove()
     heartbeat = app.config["SSE_HEARTBEAT_SECONDS"]
-    lifetime = app.config["SSE_STREAM_MAX_SECONDS"]
+    # No longer than the sign-in it was opened under: its reconnect then finds it ended.
+    lifetime = min(app.config["SSE_STREAM_MAX_SECONDS"], sign_in_left)
     response = Response(
         _stream_events(
             pubsub,

@@ -208,3 +208,31 @@ def test_past_the_cap_a_new_stream_ends_the_oldest(app, as_caregiver, monkeypatc
     realtime.publish_now(realtime.user_channel(as_caregiver.user.id), "session", {"session_id": 4})
     assert 'data:{"session_id": 4}' in read_stream(newest)
     read_stream(middle)
+
+
+def test_a_stream_ends_when_its_sign_in_does(app, as_provider, monkeypatch):
+    from respite.accounts import signins
+
+    monkeypatch.setitem(app.config, "SSE_HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(signins, "seconds_left", lambda user: 0.5)
+    started = time.monotonic()
+    response = as_provider.get("/events", buffered=False)
+    read_stream(response)
+    assert time.monotonic() - started < 3  # not the configured five minutes
+
+
+def test_what_is_left_of_a_sign_in_counts_the_idle_time_of_staff(app, as_provider, as_caregiver):
+    from flask import session
+
+    from respite.accounts import signins
+
+    with app.test_request_context():
+        now = int(time.time())
+        session[signins.STARTED] = now - 60
+        session[signins.SEEN] = now - 60
+        lifetime = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        idle = app.config["STAFF_IDLE_MINUTES"] * 60
+        assert abs(signins.seconds_left(as_provider.user) - (idle - 60)) < 5
+        assert abs(signins.seconds_left(as_caregiver.user) - (lifetime - 60)) < 5
+        session.clear()
+        assert signins.seconds_left(as_caregiver.user) == 0
