@@ -7,6 +7,7 @@ with the session's page and the message beside the form. With htmx the
 forms post in place: see `_done` and `_refused`.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -118,35 +119,38 @@ def _clock(moment: datetime | None) -> str:
     return local(moment).strftime("%H:%M") if moment is not None else ""
 
 
-@bp.post("/sessions/<int:session_id>/check-in")
-@roles_required(*RECORDERS)
-def check_in(session_id: int) -> ResponseReturnValue:
+def _record_time(session_id: int, record: Callable[..., None]) -> tuple[User, RespiteSession] | Response:
+    """Check in or out (`record`): the session, once recorded and committed; or the page with the refusal."""
     user = current_user._get_current_object()
     session = _session(user, session_id)
     form = VisitActionForm()
     if not form.validate_on_submit():
         return _refused(user, session, visit_action_error="Please reload the page and try again.")
     try:
-        services.check_in(user, session, expected_version=form.expected_version())
+        record(user, session, expected_version=form.expected_version())
     except services.SchedulingError as error:
         return _refused(user, session, visit_action_error=str(error))
     db.session.commit()
+    return user, session
+
+
+@bp.post("/sessions/<int:session_id>/check-in")
+@roles_required(*RECORDERS)
+def check_in(session_id: int) -> ResponseReturnValue:
+    recorded = _record_time(session_id, services.check_in)
+    if isinstance(recorded, Response):
+        return recorded
+    _user, session = recorded
     return _done(session, f"Checked in at {_clock(session.checked_in_at)}.")
 
 
 @bp.post("/sessions/<int:session_id>/check-out")
 @roles_required(*RECORDERS)
 def check_out(session_id: int) -> ResponseReturnValue:
-    user = current_user._get_current_object()
-    session = _session(user, session_id)
-    form = VisitActionForm()
-    if not form.validate_on_submit():
-        return _refused(user, session, visit_action_error="Please reload the page and try again.")
-    try:
-        services.check_out(user, session, expected_version=form.expected_version())
-    except services.SchedulingError as error:
-        return _refused(user, session, visit_action_error=str(error))
-    db.session.commit()
+    recorded = _record_time(session_id, services.check_out)
+    if isinstance(recorded, Response):
+        return recorded
+    user, session = recorded
     message = f"Checked out at {_clock(session.checked_out_at)}."
     if services.can_write_visit_note(user, session):
         message += " Now write the visit note for the family."
