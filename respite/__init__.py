@@ -72,9 +72,11 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     from .care.views import bp as care_bp
     from .dashboards.views import bp as dashboards_bp
     from .matching.views import bp as matching_bp
+    from .messaging.views import bp as messaging_bp
+    from .notices.views import bp as notices_bp
     from .scheduling.views import bp as scheduling_bp
     from .visits.views import bp as visits_bp
-    from .web import access, errors, health
+    from .web import access, errors, health, nav
 
     for blueprint in (
         dashboards_bp,
@@ -86,9 +88,12 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         availability_bp,
         visits_bp,
         matching_bp,
+        messaging_bp,
+        notices_bp,
         health.bp,
     ):
         app.register_blueprint(blueprint)
+    nav.register(app)
     errors.register_error_handlers(app)
     cli.register(app)
     access.public(app.view_functions["static"])

@@ -102,6 +102,15 @@ def counted_statements():
         event.remove(engine, "before_cursor_execute", count)
 
 
+# A full page (not a live region) also reads the navigation's badges: unread messages and notices, one statement.
+NAV = 1
+
+
+def page_nav(headers) -> int:
+    """The navigation's statement, for a full page: none for a region (an htmx request)."""
+    return 0 if headers else NAV
+
+
 def assert_statement_budget(client, path, add_rows: Callable[[int], None], budget, *, headers=None, small=1, large=50):
     """GET `path` with `small` and then `large` rows made by `add_rows(n)`: the same number of statements, `budget`."""
     counts = []

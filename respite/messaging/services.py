@@ -132,10 +132,14 @@ def inbox(user: User) -> list[InboxEntry]:
     return [InboxEntry(conversation, int(unread or 0), names[conversation.id]) for conversation, unread in rows]
 
 
+def unread_total_query(user: User) -> ScalarSelect[int]:
+    """SQL: unread messages across the user's conversations (the navigation's badge adds it to its statement)."""
+    return select(func.coalesce(func.sum(_unread_count()), 0)).where(Participant.user_id == user.id).scalar_subquery()
+
+
 def unread_total(user: User) -> int:
-    """Unread messages across the user's conversations (one statement), for the badge on every page."""
-    total = db.session.scalar(select(func.coalesce(func.sum(_unread_count()), 0)).where(Participant.user_id == user.id))
-    return int(total or 0)
+    """Unread messages across the user's conversations (one statement)."""
+    return int(db.session.scalar(select(unread_total_query(user))) or 0)
 
 
 def thread(conversation: Conversation, limit: int = 50, before_id: int | None = None) -> Sequence[Message]:

@@ -20,6 +20,7 @@ from .audit import AuditLog
 from .base import UTCDateTime, utcnow
 from .care import CARE_CARD_LIST_FIELDS, CARE_CARD_TEXT_FIELDS, CareCardAcknowledgement, CareCardVersion, CareRecipient
 from .messaging import Attachment, Conversation, Message, Participant
+from .notices import Notice, NoticeKind, NoticePreference
 from .scheduling import (
     Assignment,
     AssignmentStatus,
@@ -50,6 +51,8 @@ ALL_MODELS = (
     Participant,
     Message,
     Attachment,
+    Notice,
+    NoticePreference,
     AuditLog,
 )
 
@@ -75,6 +78,9 @@ __all__ = [
     "Conversation",
     "LocationKind",
     "Message",
+    "Notice",
+    "NoticeKind",
+    "NoticePreference",
     "Participant",
     "ProviderProfile",
     "RespiteSession",

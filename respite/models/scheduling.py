@@ -105,6 +105,8 @@ class RespiteSession(Model):
     kiosk_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When `flask send-reminders` told the caregiver and the provider (once per session).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     series_id: Mapped[str | None] = mapped_column(String(36), index=True)
     request_key: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

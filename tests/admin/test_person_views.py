@@ -26,7 +26,7 @@ from respite.models import (
 )
 from respite.realtime.channels import user_channel
 from tests import factories
-from tests.helpers import assert_statement_budget, audit_rows, field_error, sign_in
+from tests.helpers import NAV, assert_statement_budget, audit_rows, field_error, sign_in
 
 ACTIONS = ("deactivate", "reactivate", "role", "erase")
 ENDPOINTS = {
@@ -136,7 +136,7 @@ def test_the_persons_page_keeps_to_its_statement_budget(as_coordinator, provider
         for i in range(n):
             audit.record("user.note", provider, actor=as_coordinator.user, summary=f"Row {i}")
 
-    assert_statement_budget(as_coordinator, _path(provider), add_rows, 4, large=25)
+    assert_statement_budget(as_coordinator, _path(provider), add_rows, 4 + NAV, large=25)
 
 
 def test_a_familys_page_lists_the_people_they_care_for_within_its_budget(as_coordinator, caregiver):
@@ -144,7 +144,7 @@ def test_a_familys_page_lists_the_people_they_care_for_within_its_budget(as_coor
         for _ in range(n):
             factories.CareRecipientFactory(caregiver=caregiver.caregiver_profile)
 
-    assert_statement_budget(as_coordinator, _path(caregiver), add_rows, 5, large=25)
+    assert_statement_budget(as_coordinator, _path(caregiver), add_rows, 5 + NAV, large=25)
     text = as_coordinator.get(_path(caregiver)).text
     for recipient in caregiver.caregiver_profile.recipients:
         assert f'<a href="/people/{recipient.id}">{escape(recipient.full_name)}</a>' in text

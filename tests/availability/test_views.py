@@ -11,7 +11,7 @@ from respite.availability import services
 from respite.extensions import db
 from respite.models import Availability, AvailabilityKind, utcnow
 from tests import factories
-from tests.helpers import assert_statement_budget, audit_rows, field_error
+from tests.helpers import assert_statement_budget, audit_rows, field_error, page_nav
 
 HTMX = {"HX-Request": "true"}
 CHICAGO = ZoneInfo("America/Chicago")
@@ -152,7 +152,7 @@ def test_page_statement_budget(as_provider, headers):
         added[0] += n
 
     # sign-in check, the provider's profile, the week, the time off
-    assert_statement_budget(as_provider, "/availability", add_rows, 4, headers=headers)
+    assert_statement_budget(as_provider, "/availability", add_rows, 4 + page_nav(headers), headers=headers)
 
 
 # --- Weekly blocks --------------------------------------------------------------------------------

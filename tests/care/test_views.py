@@ -11,7 +11,7 @@ from respite.care import services
 from respite.extensions import db
 from respite.models import AssignmentStatus, CareCardVersion, CareRecipient, SessionStatus, utcnow
 from tests import factories
-from tests.helpers import assert_statement_budget, audit_rows, field_error, sign_in
+from tests.helpers import NAV, assert_statement_budget, audit_rows, field_error, sign_in
 
 CARD = {
     "needs": "Moderate Alzheimer's.\nNeeds help standing up.",
@@ -544,7 +544,7 @@ def test_the_people_list_statement_budget(as_caregiver):
             factories.CareRecipientFactory(caregiver=profile, date_of_birth=date(1950, 1, 1), card_number=2)
 
     # sign-in check (user), the caregiver's profile, their people
-    assert_statement_budget(as_caregiver, "/people", add_people, 3)
+    assert_statement_budget(as_caregiver, "/people", add_people, 3 + NAV)
 
 
 def add_readers(recipient):
@@ -580,7 +580,7 @@ def audit_statements(dialect):
     [
         # user, the person, their card, who has read it, then the read's audit row;
         # the card's author is the viewer here, already loaded
-        ({}, 4),
+        ({}, 4 + NAV),
         # user, the person, who has read it (no card shown: no read recorded)
         ({"HX-Request": "true"}, 3),
     ],
@@ -593,7 +593,7 @@ def test_the_card_page_statement_budget(as_caregiver, carded, dialect, headers, 
 
 def test_the_card_page_statement_budget_for_a_coordinator(as_coordinator, carded, dialect):
     # as for the caregiver, and the card's author
-    budget = 5 + audit_statements(dialect)
+    budget = 5 + NAV + audit_statements(dialect)
     assert_statement_budget(as_coordinator, f"/people/{carded.id}", add_readers(carded), budget)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from respite.extensions import db
 from respite.models import Assignment, utcnow
 from tests import factories
-from tests.helpers import assert_statement_budget
+from tests.helpers import NAV, assert_statement_budget
 
 
 def make_caregiver_rows(client, n):
@@ -50,16 +50,16 @@ def make_kiosk_rows(client, n):
 # A page's live region (an htmx request to the same URL) has a budget of its own.
 REGION = {"HX-Request": "true"}
 BUDGETS = [
-    ("as_caregiver", "/caregiver", {}, make_caregiver_rows, 5),
+    ("as_caregiver", "/caregiver", {}, make_caregiver_rows, 5 + NAV),
     ("as_caregiver", "/caregiver", REGION, make_caregiver_rows, 4),
-    ("as_provider", "/provider", {}, make_provider_rows, 4),
+    ("as_provider", "/provider", {}, make_provider_rows, 4 + NAV),
     ("as_provider", "/provider", REGION, make_provider_rows, 4),
-    ("as_coordinator", "/coordinator", {}, make_coordinator_rows, 4),
+    ("as_coordinator", "/coordinator", {}, make_coordinator_rows, 4 + NAV),
     ("as_coordinator", "/coordinator", REGION, make_coordinator_rows, 3),
     ("as_kiosk", "/kiosk", {}, make_kiosk_rows, 3),
     ("as_kiosk", "/kiosk", REGION, make_kiosk_rows, 3),
-    ("as_coordinator", "/admin/audit", {}, make_coordinator_rows, 3),
-    ("as_coordinator", "/admin/users", {}, make_coordinator_rows, 3),
+    ("as_coordinator", "/admin/audit", {}, make_coordinator_rows, 3 + NAV),
+    ("as_coordinator", "/admin/users", {}, make_coordinator_rows, 3 + NAV),
 ]
 
 

@@ -16,7 +16,7 @@ from respite.models import Assignment, AssignmentStatus, CareCardVersion, Respit
 from respite.scheduling.services import STALE_MESSAGE
 from respite.timefmt import zone_or_utc
 from tests import factories
-from tests.helpers import assert_statement_budget, audit_rows, field_error, sign_in
+from tests.helpers import NAV, assert_statement_budget, audit_rows, field_error, sign_in
 
 S = SessionStatus
 A = AssignmentStatus
@@ -582,7 +582,7 @@ def test_queue_statement_budget(as_coordinator):
             with_card(confirmed.recipient, needs="Walks")
             factories.AssignmentFactory(session=confirmed, status=A.ACCEPTED)
 
-    assert_statement_budget(as_coordinator, "/queue", add, 5)
+    assert_statement_budget(as_coordinator, "/queue", add, 5 + NAV)
     assert_statement_budget(as_coordinator, "/queue", add, 5, headers=HTMX)
 
 
@@ -593,7 +593,7 @@ def test_panel_statement_budget_with_more_providers(as_coordinator):
         for _ in range(n):
             free_all_week(factories.ProviderProfileFactory(center=session.center))
 
-    assert_statement_budget(as_coordinator, f"/queue/{session.id}", add, 7)
+    assert_statement_budget(as_coordinator, f"/queue/{session.id}", add, 7 + NAV)
 
 
 def test_panel_statement_budget_with_more_sessions(as_coordinator):
@@ -607,7 +607,7 @@ def test_panel_statement_budget_with_more_sessions(as_coordinator):
             )
             factories.AssignmentFactory(session=other, provider=free_all_week(factories.ProviderProfileFactory()))
 
-    assert_statement_budget(as_coordinator, f"/queue/{session.id}", add, 7)
+    assert_statement_budget(as_coordinator, f"/queue/{session.id}", add, 7 + NAV)
 
 
 @pytest.mark.parametrize("by", ["center", "provider"])
@@ -625,7 +625,7 @@ def test_program_statement_budget(as_coordinator, by):
                 factories.AssignmentFactory(session=session, provider=free_all_week(factories.ProviderProfileFactory()))
 
     path = f"/program?week={monday.isoformat()}&by={by}"
-    assert_statement_budget(as_coordinator, path, add, 6, small=2, large=50)
+    assert_statement_budget(as_coordinator, path, add, 6 + NAV, small=2, large=50)
 
 
 def test_offers_statement_budget(as_worker, worker):
@@ -639,7 +639,7 @@ def test_offers_statement_budget(as_worker, worker):
             factories.AssignmentFactory(session=offered, provider=worker, status=A.OFFERED)
             factories.RespiteSessionFactory(center=worker.center, starts_at=start, ends_at=start + timedelta(hours=1))
 
-    assert_statement_budget(as_worker, "/offers", add, 7)
+    assert_statement_budget(as_worker, "/offers", add, 7 + NAV)
 
 
 def test_a_request_far_ahead_waits_off_the_offers_page(as_worker, worker):

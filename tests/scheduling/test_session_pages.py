@@ -11,7 +11,7 @@ from respite.models import AssignmentStatus, Role, SessionStatus, utcnow
 from respite.scheduling import services
 from respite.timefmt import zone_or_utc
 from tests import factories
-from tests.helpers import assert_statement_budget, audit_rows
+from tests.helpers import NAV, assert_statement_budget, audit_rows, page_nav
 
 S = SessionStatus
 A = AssignmentStatus
@@ -303,12 +303,16 @@ def provider_session_adder(client):
 def test_sessions_page_statement_budget_for_a_family(as_caregiver, headers):
     # sign-in check, the family's profile, hours used, coming, history and its count, providers
     assert_statement_budget(
-        as_caregiver, "/sessions", lambda n: add_family_sessions(as_caregiver, n), 7, headers=headers
+        as_caregiver,
+        "/sessions",
+        lambda n: add_family_sessions(as_caregiver, n),
+        7 + page_nav(headers),
+        headers=headers,
     )
 
 
 def test_sessions_page_statement_budget_for_a_provider(as_provider):
-    assert_statement_budget(as_provider, "/sessions", provider_session_adder(as_provider), 5)
+    assert_statement_budget(as_provider, "/sessions", provider_session_adder(as_provider), 5 + NAV)
 
 
 @pytest.mark.parametrize("client_fixture", ["as_caregiver", "as_coordinator"])
@@ -323,7 +327,7 @@ def test_session_page_statement_budget_with_a_long_timeline(request, as_caregive
             audit.record("session.edit", session, actor=actors[i % 2], meta={"reason": f"change {i}"})
 
     # sign-in check, the session (scoped), its details, providers, timeline
-    assert_statement_budget(client, f"/sessions/{session.id}", add_history, 5)
+    assert_statement_budget(client, f"/sessions/{session.id}", add_history, 5 + NAV)
 
 
 @pytest.mark.parametrize("page", ["0", "-3", str(10**30), "many"])

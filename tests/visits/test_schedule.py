@@ -13,7 +13,7 @@ from respite.extensions import db
 from respite.models import AssignmentStatus, RespiteSession, SessionStatus, User, utcnow
 from respite.visits import services
 from tests import factories
-from tests.helpers import assert_statement_budget, sign_in
+from tests.helpers import assert_statement_budget, page_nav, sign_in
 
 S = SessionStatus
 A = AssignmentStatus
@@ -321,7 +321,7 @@ def test_schedule_statement_budget(as_provider, view, headers):
         as_provider,
         f"/schedule?view={view}&day={day.isoformat()}",
         schedule_adder(as_provider, day),
-        3,
+        3 + page_nav(headers),
         headers=headers,
     )
 

@@ -361,6 +361,11 @@ MATRIX: dict[str, Route] = {
     "/login/code": Route(everyone(GET=redirect_to("/login"), POST=redirect_to("/login"))),
     "/keep-alive": Route({"POST": {ANONYMOUS: SIGN_IN, **dict.fromkeys(SIGNED_IN, NO_CONTENT)}}),
     "/calendar/<token>.ics": Route(everyone(GET=OK), lambda w: {"token": w.feed_token}),
+    # The navigation's live counts.
+    "/nav/badges": Route(guarded(STAFF_AND_FAMILY, GET=OK)),
+    # Messages and notices.
+    "/inbox": Route(guarded(STAFF_AND_FAMILY, GET=OK)),
+    "/notices": Route(guarded(STAFF_AND_FAMILY, GET=OK)),
     # Dashboards.
     "/caregiver": Route(guarded("caregiver", GET=OK)),
     "/provider": Route(guarded("provider", GET=OK)),

@@ -1,0 +1,1 @@
+"""Notices: what changed for a person, in a list of their own and (by their choice) by email."""
