@@ -8,18 +8,21 @@ participant's read marker: the messages after it that others sent.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ScalarSelect, and_, exists, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import audit, realtime
 from ..extensions import db
 from ..models import (
     Assignment,
     AssignmentStatus,
+    Attachment,
     CaregiverProfile,
     Conversation,
     Message,
+    NoticeKind,
     Participant,
     ProviderProfile,
     RespiteSession,
@@ -27,18 +30,24 @@ from ..models import (
     User,
     utcnow,
 )
+from ..notices import services as notices
 from ..text import has_control_characters
+from . import attachments
+from .attachments import Upload
+from .errors import MessagingError
+
+__all__ = ["MessagingError", "Upload"]
 
 BODY_LIMIT = 4000
 SUBJECT_LIMIT = 200
-
-
-class MessagingError(Exception):
-    """A message or conversation that can't be sent; the message is safe to show, beside `field`."""
-
-    def __init__(self, message: str, field: str = "body") -> None:
-        super().__init__(message)
-        self.field = field
+# The pages: conversations a page of the inbox lists; messages a thread shows at once, and at most when an open
+# thread refreshes itself; the longest search; a preview's length; how many people a list of contacts shows.
+INBOX_PAGE_SIZE = 20
+THREAD_PAGE_SIZE = 30
+THREAD_REFRESH_LIMIT = 200
+SEARCH_LIMIT = 100
+PREVIEW_LENGTH = 160
+CONTACTS_LIMIT = 50
 
 
 # --- Who may talk to whom ----------------------------------------------------------------
@@ -90,11 +99,40 @@ def get_conversation_for(user: User, conversation_id: int) -> Conversation | Non
     )
 
 
+def get_attachment_for(user: User, attachment_id: int) -> Attachment | None:
+    """The attachment if `user` takes part in its message's conversation and the retention policy hasn't
+    removed it, else None (the view answers 404)."""
+    return db.session.scalar(
+        select(Attachment)
+        .join(Message, Attachment.message_id == Message.id)
+        .join(Participant, Participant.conversation_id == Message.conversation_id)
+        .where(
+            Attachment.id == attachment_id,
+            Participant.user_id == user.id,
+            Attachment.purged_at.is_(None),
+            Message.purged_at.is_(None),
+        )
+    )
+
+
 @dataclass(frozen=True)
 class InboxEntry:
     conversation: Conversation
     unread: int
     others: list[str]
+    # The newest message: its opening on one line (None once purged, "" for files alone), when, and by whom.
+    preview: str | None = None
+    preview_at: datetime | None = None
+    preview_mine: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    entries: list[InboxEntry]
+    page: int
+    pages: int
+    total: int
+    search: str
 
 
 def _unread_count() -> ScalarSelect[int]:
@@ -111,15 +149,53 @@ def _unread_count() -> ScalarSelect[int]:
     )
 
 
-def inbox(user: User) -> list[InboxEntry]:
-    """The user's conversations, newest activity first, each with its unread count and who else is in it
-    (three statements however many conversations there are)."""
+def _own(user: User) -> ColumnElement[bool]:
+    """The join of Conversation to the user's own Participant row."""
+    return and_(Participant.conversation_id == Conversation.id, Participant.user_id == user.id)
+
+
+def _matching(search: str) -> ColumnElement[bool] | None:
+    """SQL: conversations whose subject or a message's text holds `search` (any case; `%` and `_` match only
+    themselves); None for no search."""
+    if has_control_characters(search):
+        return false()  # no text holds them (and PostgreSQL can't compare a NUL)
+    if not search:
+        return None
+    return or_(
+        Conversation.subject.icontains(search, autoescape=True),
+        exists().where(Message.conversation_id == Conversation.id, Message.body.icontains(search, autoescape=True)),
+    )
+
+
+def _inbox_entries(
+    user: User, conditions: Sequence[ColumnElement[bool]], limit: int | None, offset: int = 0
+) -> list[InboxEntry]:
+    """The user's conversations meeting `conditions`, newest activity first, with unread counts, the newest
+    message's preview and the other people's names (two statements)."""
+    newest = aliased(Message)
+    newest_id = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id == Conversation.id)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        select(Conversation, _unread_count())
-        .join(Participant, and_(Participant.conversation_id == Conversation.id, Participant.user_id == user.id))
+        select(
+            Conversation,
+            _unread_count(),
+            func.substr(newest.body, 1, PREVIEW_LENGTH),
+            newest.body.is_(None),
+            newest.created_at,
+            newest.sender_id,
+        )
+        .join(Participant, _own(user))
+        .outerjoin(newest, newest.id == newest_id)
+        .where(*conditions)
         .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc(), Conversation.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
-    ids = [conversation.id for conversation, _ in rows]
+    ids = [row[0].id for row in rows]
     names: dict[int, list[str]] = {conversation_id: [] for conversation_id in ids}
     if ids:
         for conversation_id, name in db.session.execute(
@@ -129,7 +205,36 @@ def inbox(user: User) -> list[InboxEntry]:
             .order_by(User.display_name)
         ):
             names[conversation_id].append(name)
-    return [InboxEntry(conversation, int(unread or 0), names[conversation.id]) for conversation, unread in rows]
+    return [
+        InboxEntry(
+            conversation,
+            int(unread or 0),
+            names[conversation.id],
+            preview=None if purged else " ".join((opening or "").split()),
+            preview_at=sent_at,
+            preview_mine=sender_id == user.id,
+        )
+        for conversation, unread, opening, purged, sent_at, sender_id in rows
+    ]
+
+
+def inbox(user: User) -> list[InboxEntry]:
+    """The user's conversations, newest activity first, each with its unread count and who else is in it
+    (three statements however many conversations there are)."""
+    return _inbox_entries(user, [], None)
+
+
+def inbox_page(user: User, *, page: int = 1, search: str = "", per_page: int = INBOX_PAGE_SIZE) -> InboxPage:
+    """One page of the user's conversations (those matching `search` when given), newest activity first
+    (three statements however many conversations and messages there are)."""
+    search = search.strip()[:SEARCH_LIMIT]
+    matches = _matching(search)
+    conditions = [] if matches is None else [matches]
+    total = db.session.scalar(select(func.count(Conversation.id)).join(Participant, _own(user)).where(*conditions)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)  # within the pages there are: a huge number would overflow OFFSET
+    entries = _inbox_entries(user, conditions, per_page, (page - 1) * per_page) if total else []
+    return InboxPage(entries, page, pages, total, search)
 
 
 def unread_total_query(user: User) -> ScalarSelect[int]:
@@ -142,28 +247,248 @@ def unread_total(user: User) -> int:
     return int(db.session.scalar(select(unread_total_query(user))) or 0)
 
 
-def thread(conversation: Conversation, limit: int = 50, before_id: int | None = None) -> Sequence[Message]:
-    """The newest `limit` messages (before `before_id` when paging back), oldest first, with their senders."""
+def thread(
+    conversation: Conversation, limit: int = 50, before_id: int | None = None, since_id: int | None = None
+) -> Sequence[Message]:
+    """The newest `limit` messages (before `before_id` when paging back, from `since_id` on when given), oldest
+    first, with their senders and attachments (two statements)."""
     query = (
         select(Message)
-        .options(joinedload(Message.sender))
+        .options(joinedload(Message.sender), selectinload(Message.attachments))
         .where(Message.conversation_id == conversation.id)
         .order_by(Message.id.desc())
         .limit(limit)
     )
     if before_id is not None:
         query = query.where(Message.id < before_id)
+    if since_id is not None:
+        query = query.where(Message.id >= since_id)
     return list(reversed(db.session.scalars(query).all()))
+
+
+# --- What the messaging pages show ---------------------------------------------------------------
+
+
+def get_thread_for(user: User, conversation_id: int) -> Conversation | None:
+    """`get_conversation_for`, with the participants, their accounts and the session (and its person) loaded
+    in the same statement: what a thread's page shows around its messages."""
+    return (
+        db.session.scalars(
+            select(Conversation)
+            .options(
+                joinedload(Conversation.participants).joinedload(Participant.user),
+                joinedload(Conversation.session).joinedload(RespiteSession.recipient),
+            )
+            .join(Participant, Participant.conversation_id == Conversation.id)
+            .where(Conversation.id == conversation_id, Participant.user_id == user.id)
+        )
+        .unique()
+        .one_or_none()
+    )
+
+
+@dataclass(frozen=True)
+class ThreadWindow:
+    """The messages a thread shows at once, oldest first, and whether older ones are left to load."""
+
+    messages: Sequence[Message]
+    has_older: bool
+
+    @property
+    def oldest_id(self) -> int | None:
+        return self.messages[0].id if self.messages else None
+
+
+def thread_window(
+    conversation: Conversation, *, before_id: int | None = None, since_id: int | None = None
+) -> ThreadWindow:
+    """The newest THREAD_PAGE_SIZE messages (before `before_id` when paging back); or, for a thread already
+    open, every message from `since_id` on (the newest THREAD_REFRESH_LIMIT of them). Two statements."""
+    if since_id is not None:
+        messages = thread(conversation, THREAD_REFRESH_LIMIT, since_id=since_id)
+        return ThreadWindow(messages, has_older=False)
+    messages = thread(conversation, THREAD_PAGE_SIZE + 1, before_id=before_id)
+    has_older = len(messages) > THREAD_PAGE_SIZE
+    return ThreadWindow(messages[1:] if has_older else messages, has_older)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Someone else in the conversation has read up to a message of the viewer's: who, and when they read
+    (None for a marker set without a time)."""
+
+    name: str
+    at: datetime | None
+
+
+def receipts(conversation: Conversation, viewer: User) -> dict[int, list[Receipt]]:
+    """For each other participant, their receipt under the viewer's newest message they have read, keyed by
+    that message's id (one statement)."""
+    seen_up_to = (
+        select(func.max(Message.id))
+        .where(
+            Message.conversation_id == Participant.conversation_id,
+            Message.sender_id == viewer.id,
+            Message.id <= Participant.last_read_message_id,
+        )
+        .correlate(Participant)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(seen_up_to, User.display_name, Participant.last_read_at)
+        .join(User, Participant.user_id == User.id)
+        .where(
+            Participant.conversation_id == conversation.id,
+            Participant.user_id != viewer.id,
+            Participant.last_read_message_id.is_not(None),
+        )
+    )
+    seen: dict[int, list[Receipt]] = {}
+    for message_id, name, at in rows:
+        if message_id is not None:
+            seen.setdefault(message_id, []).append(Receipt(name, at))
+    for readers in seen.values():  # in the order they read (a marker without a time first), then by name
+        readers.sort(key=lambda r: (r.at is not None, r.at.timestamp() if r.at else 0.0, r.name))
+    return seen
+
+
+def _may_talk_with(user: User) -> ColumnElement[bool] | None:
+    """SQL over User: the people `user` may talk to (may_talk as a condition); None for no one."""
+    if user.role == Role.COORDINATOR:
+        return User.role != Role.KIOSK
+    if user.role == Role.CAREGIVER:
+        theirs = exists().where(
+            Assignment.session_id == RespiteSession.id,
+            RespiteSession.caregiver_id == CaregiverProfile.id,
+            CaregiverProfile.user_id == user.id,
+            Assignment.provider_id == ProviderProfile.id,
+            ProviderProfile.user_id == User.id,
+            Assignment.status == AssignmentStatus.ACCEPTED,
+        )
+        return or_(User.role == Role.COORDINATOR, and_(User.role == Role.PROVIDER, theirs))
+    if user.role == Role.PROVIDER:
+        theirs = exists().where(
+            Assignment.session_id == RespiteSession.id,
+            RespiteSession.caregiver_id == CaregiverProfile.id,
+            CaregiverProfile.user_id == User.id,
+            Assignment.provider_id == ProviderProfile.id,
+            ProviderProfile.user_id == user.id,
+            Assignment.status == AssignmentStatus.ACCEPTED,
+        )
+        return or_(User.role == Role.COORDINATOR, and_(User.role == Role.CAREGIVER, theirs))
+    return None
+
+
+def contacts_for(
+    user: User, *, search: str = "", ids: Iterable[int] | None = None, limit: int | None = None
+) -> list[User]:
+    """The people `user` may talk to, by name (one statement): a family sees the providers of its sessions
+    and the coordinators; a provider the families of their sessions and the coordinators; a coordinator
+    everyone active but kiosks; a kiosk no one. Only those whose name (or, for coordinators, email) holds
+    `search`, or only those among `ids`, when given."""
+    allowed = _may_talk_with(user)
+    if allowed is None:
+        return []
+    query = select(User).where(User.active.is_(True), User.id != user.id, allowed)
+    search = search.strip()[:SEARCH_LIMIT]
+    if has_control_characters(search):
+        return []
+    if search:
+        named = User.display_name.icontains(search, autoescape=True)
+        if user.role == Role.COORDINATOR:
+            named = or_(named, User.email.icontains(search, autoescape=True))
+        query = query.where(named)
+    if ids is not None:
+        wanted = {i for i in ids if isinstance(i, int)}
+        if not wanted:
+            return []
+        query = query.where(User.id.in_(wanted))
+    return list(db.session.scalars(query.order_by(User.display_name, User.id).limit(limit)))
+
+
+def session_people(session: RespiteSession, *, family: bool, providers: bool) -> list[int]:
+    """The accounts of the session's family and of the providers who accepted it (one statement)."""
+    wanted: list[ColumnElement[bool]] = []
+    if family:
+        wanted.append(User.id.in_(select(CaregiverProfile.user_id).where(CaregiverProfile.id == session.caregiver_id)))
+    if providers:
+        wanted.append(
+            User.id.in_(
+                select(ProviderProfile.user_id)
+                .join(Assignment, Assignment.provider_id == ProviderProfile.id)
+                .where(Assignment.session_id == session.id, Assignment.status == AssignmentStatus.ACCEPTED)
+            )
+        )
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(User.id).where(or_(*wanted)).order_by(User.display_name, User.id)))
+
+
+@dataclass(frozen=True)
+class SessionTalk:
+    """Whom the viewer may message from a session's page, and the conversation about it they already have
+    with them (its id), if any."""
+
+    family: bool = False
+    provider: bool = False
+    with_family: int | None = None
+    with_provider: int | None = None
+
+
+def session_talk(user: User, session: RespiteSession) -> SessionTalk:
+    """What a session's page offers `user`: a caregiver messages its providers (once one accepted), a provider
+    its family (once they accepted it), a coordinator either (one statement)."""
+    if user.role not in (Role.CAREGIVER, Role.PROVIDER, Role.COORDINATOR):
+        return SessionTalk()
+    accepted = and_(
+        Assignment.session_id == session.id,
+        Assignment.status == AssignmentStatus.ACCEPTED,
+        Assignment.provider_id == ProviderProfile.id,
+    )
+    family_user = select(CaregiverProfile.user_id).where(CaregiverProfile.id == session.caregiver_id)
+    mine = select(Participant.conversation_id).where(Participant.user_id == user.id)
+    about_it = and_(Conversation.session_id == session.id, Conversation.id.in_(mine))
+    with_family = (
+        select(func.max(Conversation.id))
+        .where(
+            about_it,
+            Conversation.id.in_(select(Participant.conversation_id).where(Participant.user_id.in_(family_user))),
+        )
+        .scalar_subquery()
+    )
+    with_provider = (
+        select(func.max(Conversation.id))
+        .where(
+            about_it,
+            Conversation.id.in_(
+                select(Participant.conversation_id)
+                .join(User, Participant.user_id == User.id)
+                .where(User.role == Role.PROVIDER, User.id != user.id)
+            ),
+        )
+        .scalar_subquery()
+    )
+    any_provider = exists().where(accepted)
+    i_provide = exists().where(accepted, ProviderProfile.user_id == user.id)
+    has_provider, holds_it, family_id, provider_id = db.session.execute(
+        select(any_provider, i_provide, with_family, with_provider)
+    ).one()
+    if user.role == Role.CAREGIVER:
+        return SessionTalk(provider=bool(has_provider), with_provider=provider_id)
+    if user.role == Role.PROVIDER:
+        return SessionTalk(family=bool(holds_it), with_family=family_id)
+    return SessionTalk(family=True, provider=bool(has_provider), with_family=family_id, with_provider=provider_id)
 
 
 # --- Transitions -----------------------------------------------------------------------------
 
 
-def clean_body(body: str) -> str:
+def clean_body(body: str, *, may_be_empty: bool = False) -> str:
+    """The body as sent; it may be empty only when files go with it."""
     if has_control_characters(body):
         raise MessagingError("Remove the hidden control characters from the message.")
     body = body.strip()
-    if not body:
+    if not body and not may_be_empty:
         raise MessagingError("Write a message first.")
     if len(body) > BODY_LIMIT:
         raise MessagingError(f"Keep a message to {BODY_LIMIT} characters; send the rest in another.")
@@ -179,9 +504,16 @@ def _others(conversation: Conversation, user: User) -> list[int]:
 
 
 def start_conversation(
-    actor: User, others: Iterable[User], *, subject: str, body: str, session: RespiteSession | None = None
+    actor: User,
+    others: Iterable[User],
+    *,
+    subject: str,
+    body: str,
+    session: RespiteSession | None = None,
+    uploads: Sequence[Upload] = (),
 ) -> Conversation:
-    """A new conversation with `others` (each one the actor may talk to), and its first message."""
+    """A new conversation with `others` (each one the actor may talk to), and its first message (with
+    `uploads`, checked files from attachments.check_uploads, the body may be empty)."""
     people = {other.id: other for other in others}
     if not people:
         raise MessagingError("Choose who the message is for.", "recipients")
@@ -191,7 +523,7 @@ def start_conversation(
     if has_control_characters(subject):
         raise MessagingError("Remove the hidden control characters from the subject.", "subject")
     subject = subject.strip()[:SUBJECT_LIMIT] or "(no subject)"
-    body = clean_body(body)
+    body = clean_body(body, may_be_empty=bool(uploads))
     conversation = Conversation(subject=subject, session=session)
     db.session.add(conversation)
     for user_id in [actor.id, *people]:
@@ -204,18 +536,21 @@ def start_conversation(
         summary=f"Conversation started with {', '.join(p.display_name for p in people.values())}",
         meta={"participants": sorted(people), "session_id": session.id if session else None},
     )
-    send_message(actor, conversation, body)
+    send_message(actor, conversation, body, uploads=uploads)
     return conversation
 
 
-def send_message(actor: User, conversation: Conversation, body: str) -> Message:
-    """A participant's message: the conversation's activity moves on, and the sender has read up to it."""
+def send_message(actor: User, conversation: Conversation, body: str, *, uploads: Sequence[Upload] = ()) -> Message:
+    """A participant's message: the conversation's activity moves on, and the sender has read up to it.
+    `uploads` (checked files from attachments.check_uploads) are stored with it; then the body may be empty."""
     sender = _participant(conversation, actor)
     if sender is None:
         raise PermissionError("Only the people in a conversation can write in it.")
-    message = Message(conversation=conversation, sender_id=actor.id, body=clean_body(body), created_at=utcnow())
+    body = clean_body(body, may_be_empty=bool(uploads))
+    message = Message(conversation=conversation, sender_id=actor.id, body=body, created_at=utcnow())
     db.session.add(message)
     db.session.flush()
+    attachments.store(actor, message, uploads)
     conversation.last_message_at = message.created_at
     sender.last_read_message_id = message.id
     sender.last_read_at = message.created_at
@@ -224,7 +559,16 @@ def send_message(actor: User, conversation: Conversation, body: str) -> Message:
         message,
         actor=actor,
         summary=f"Message sent in conversation {conversation.id}",
-        meta={"conversation_id": conversation.id, "length": len(message.body or "")},
+        meta={"conversation_id": conversation.id, "length": len(message.body or ""), "files": len(uploads)},
+    )
+    # One notice per conversation until it is read: a busy thread is one line in the notices, not many.
+    notices.tell(
+        [p.user for p in conversation.participants],
+        NoticeKind.MESSAGE,
+        f"{actor.display_name} wrote to you: “{conversation.subject}”.",
+        actor=actor,
+        conversation=conversation,
+        collapse=True,
     )
     realtime.publish_after_commit(
         realtime.EventType.MESSAGE, user_ids=_others(conversation, actor), conversation_id=conversation.id
@@ -250,6 +594,7 @@ def mark_read(actor: User, conversation: Conversation) -> bool:
         summary=f"Conversation {conversation.id} read",
         meta={"up_to": newest},
     )
+    notices.mark_read_about(actor, conversation=conversation)  # its message notices have done their job
     realtime.publish_after_commit(
         realtime.EventType.READ, user_ids=_others(conversation, actor), conversation_id=conversation.id
     )
