@@ -1,0 +1,1 @@
+"""Centers: where respite happens and the kiosks stand; coordinators list, create and edit them."""
