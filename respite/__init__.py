@@ -37,6 +37,9 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     if app.config["PRODUCTION"] and len(app.config["AUDIT_KEY"] or "") < 32:
         # The audit chain's key must not follow SECRET_KEY (rotating that would break the chain).
         raise RuntimeError("AUDIT_KEY must be set in production (RESPITE_ENV=production): 32 characters or more.")
+    if app.config["PRODUCTION"] and len(app.config["ATTACHMENT_KEY"] or "") < 32:
+        # Message attachments are encrypted under it; a key kept in the instance folder would sit beside them.
+        raise RuntimeError("ATTACHMENT_KEY must be set in production (RESPITE_ENV=production): 32 characters or more.")
     if app.config["PRODUCTION"] and not app.config["BASE_URL"]:
         raise RuntimeError(
             "BASE_URL must be set in production (RESPITE_ENV=production), e.g. https://respite.example.org"
@@ -70,19 +73,24 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     from .availability.views import bp as availability_bp
     from .calendar.views import bp as calendar_bp
     from .care.views import bp as care_bp
+    from .centers.views import bp as centers_bp
     from .dashboards.views import bp as dashboards_bp
+    from .kiosk.views import bp as kiosk_bp
     from .matching.views import bp as matching_bp
     from .messaging.views import bp as messaging_bp
     from .notices.views import bp as notices_bp
+    from .reports.views import bp as reports_bp
     from .scheduling.views import bp as scheduling_bp
     from .visits.views import bp as visits_bp
     from .web import access, errors, health, nav
 
     for blueprint in (
         dashboards_bp,
+        kiosk_bp,
         accounts_bp,
         scheduling_bp,
         admin_bp,
+        centers_bp,
         care_bp,
         calendar_bp,
         availability_bp,
@@ -90,6 +98,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
         matching_bp,
         messaging_bp,
         notices_bp,
+        reports_bp,
         health.bp,
     ):
         app.register_blueprint(blueprint)

@@ -69,15 +69,24 @@ def record(
     summary: str = "",
     meta: dict[str, Any] | None = None,
     actor: User | None = None,
+    actor_role: str | None = None,
     entity_type: str | None = None,
     entity_id: int | str | None = None,
 ) -> AuditLog:
     """Add an audit row for `action` to the current transaction and return it.
 
     `actor` defaults to the signed-in user; `entity` is any model instance
-    (its class name and id are stored) or None.
+    (its class name and id are stored) or None. `actor_role` alone says that
+    no person acted but something of that role did (a kiosk tablet, which
+    names itself in `meta`): the signed-in user, if any, is then not assumed.
     """
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+    if (
+        actor is None
+        and actor_role is None
+        and has_request_context()
+        and current_user
+        and current_user.is_authenticated
+    ):
         actor = current_user._get_current_object()
     if entity is not None:
         db.session.flush()  # so a new entity has its id
@@ -86,7 +95,7 @@ def record(
     row = AuditLog(
         created_at=utcnow(),
         actor_id=actor.id if actor is not None else None,
-        actor_role=actor.role if actor is not None else "",
+        actor_role=actor.role if actor is not None else (actor_role or ""),
         action=action,
         entity_type=entity_type or "",
         entity_id="" if entity_id is None else str(entity_id),
@@ -178,6 +187,21 @@ def read_checkpoints(path: Path | None = None) -> list[Checkpoint]:
             return [checkpoint for line in file if (checkpoint := Checkpoint.from_line(line)) is not None]
     except FileNotFoundError:
         return []
+
+
+def latest_checkpoint(path: Path | None = None, tail_bytes: int = 64 * 1024) -> Checkpoint | None:
+    """The checkpoint of the highest row among the file's last lines (only its end is read, however long it
+    grows); None when there is none, or the file can't be read."""
+    path = path or checkpoint_file()
+    try:
+        with path.open("rb") as file:
+            file.seek(max(0, file.seek(0, os.SEEK_END) - tail_bytes))
+            tail = file.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    # A line cut where the tail begins has lost its "audit checkpoint: row=" and doesn't match.
+    found = [checkpoint for line in tail.splitlines() if (checkpoint := Checkpoint.from_line(line)) is not None]
+    return max(found, key=lambda checkpoint: checkpoint.row_id, default=None)
 
 
 def newest_row() -> Checkpoint | None:

@@ -1,5 +1,5 @@
-"""Command-line tasks: `flask seed-demo` and `flask audit verify|checkpoint|app-role`. Each command is an entry point:
-it commits once."""
+"""Command-line tasks: `flask seed-demo`, `flask send-reminders`, `flask purge-messages` and `flask audit
+verify|checkpoint|app-role`. Each command is an entry point: it commits once (purge-messages once a batch)."""
 
 from pathlib import Path
 
@@ -8,10 +8,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from . import audit
+from .database import DatabaseBusy, write_lock
 from .demo import ACCOUNTS as DEMO_ACCOUNTS
-from .demo import DEMO_PASSWORD, seed_demo
+from .demo import DEMO_PASSWORD, DEMO_STAFF_PIN, seed_demo
+from .demo import kiosk as demo_kiosk
 from .extensions import db
+from .messaging import retention
 from .models import User
+from .notices import services as notices
 
 
 def register(app: Flask) -> None:
@@ -27,12 +31,67 @@ def register(app: Flask) -> None:
             if not db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][1])):
                 click.echo("The database has accounts of its own: no demo data loaded.")
                 return
-        created, accounts = seed_demo()
+        created, accounts, front_desk = seed_demo()
         db.session.commit()
         click.echo("Demo data created." if created else "Demo data already present.")
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for role, email in accounts:
             click.echo(f"  {role:<12} {email:<36} {DEMO_PASSWORD}")
+        # The kiosk tablet is no one's sign-in: it is paired at /kiosk with a one-time code.
+        if front_desk is not None:
+            click.echo(
+                f"  {'kiosk':<12} {'pair at /kiosk with':<36} {front_desk.pairing_code}"
+                f"  (once, within {demo_kiosk.PAIRING_HOURS} hours; {front_desk.center})"
+            )
+        else:
+            click.echo(f"  {'kiosk':<12} pair at /kiosk with a code from the coordinator's Kiosks page")
+        click.echo(f"  {'staff PIN':<12} {DEMO_STAFF_PIN} (at the kiosk, for someone not on a family's list)")
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Remind the family and the provider of each confirmed session starting within REMINDER_HOURS, once.
+
+        For cron, every few minutes: a session already reminded of is skipped, and two runs at once send each
+        reminder once (each claims a session before telling anyone).
+        """
+        try:
+            write_lock()  # SQLite: one writer from the start, so two runs queue instead of failing
+        except DatabaseBusy:
+            click.echo("The database is busy; no reminders sent. The next run sends them.", err=True)
+            raise SystemExit(1) from None
+        count = notices.send_reminders()
+        db.session.commit()
+        hours = app.config["REMINDER_HOURS"]
+        click.echo(f"Reminders sent for {count} session{'' if count == 1 else 's'} (starting within {hours:g} hours).")
+
+    @app.cli.command("purge-messages")
+    @click.option("--dry-run", is_flag=True, help="Only count what would be removed; change nothing.")
+    def purge_messages_command(dry_run: bool) -> None:
+        """Remove the text and files of messages older than MESSAGE_RETENTION_DAYS (the retention policy).
+
+        For cron, daily: what was removed is not counted again. Commits after each batch of messages; one
+        audit row records the run's counts.
+        """
+        older_than = retention.retention_cutoff()
+        due = retention.pending(older_than)
+        if dry_run:
+            click.echo(f"Would remove {_purge_counts(due)} older than {older_than:%Y-%m-%d}. Nothing was changed.")
+            return
+        try:
+            write_lock()
+        except DatabaseBusy:
+            click.echo("The database is busy; nothing removed. The next run removes it.", err=True)
+            raise SystemExit(1) from None
+        with click.progressbar(length=due.messages, label="Removing messages") as bar:
+
+            def committed(batch: retention.PurgeCounts) -> None:
+                db.session.commit()
+                bar.update(batch.messages)
+                write_lock()
+
+            removed = retention.purge_messages(older_than, dry_run=False, after_batch=committed)
+            db.session.commit()
+        click.echo(f"Removed {_purge_counts(removed)} older than {older_than:%Y-%m-%d}.")
 
     @app.cli.group("audit")
     def audit_group() -> None:
@@ -127,4 +186,12 @@ def _checkpoint_failure(checkpoint: audit.Checkpoint, row_missing: bool, path: P
     return (
         f"Audit log does not match its checkpoint of {checkpoint.taken_at:%Y-%m-%d %H:%M} UTC in {path}: "
         f"row {checkpoint.row_id} {what}."
+    )
+
+
+def _purge_counts(counts: retention.PurgeCounts) -> str:
+    megabytes = counts.bytes / (1024 * 1024)
+    return (
+        f"{counts.messages} message{'' if counts.messages == 1 else 's'} and "
+        f"{counts.files} file{'' if counts.files == 1 else 's'} ({megabytes:.1f} MB)"
     )

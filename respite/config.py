@@ -41,11 +41,30 @@ class Config:
     RESET_LIMIT = "10 per hour"
     RESET_PER_EMAIL_LIMIT = "3 per hour"  # per address and email: no one floods a mailbox from one place
     PASSWORD_CHANGE_LIMIT = "10 per hour"  # noqa: S105 (a limit, not a password)
+    # The front desk (respite.kiosk). Failed pairing codes per address. Wrong session codes per tablet and per
+    # session: past either, that tablet or that session waits (a lock that ends by itself). Wrong staff PINs
+    # per tablet.
+    KIOSK_PAIRING_LIMIT = "10 per 15 minutes; 30 per day"
+    KIOSK_CODE_DEVICE_LIMIT = "10 per 15 minutes"
+    KIOSK_CODE_SESSION_LIMIT = "5 per 15 minutes"
+    KIOSK_PIN_LIMIT = "5 per 15 minutes"
+    # How long a pairing code a coordinator makes keeps working.
+    KIOSK_PAIRING_MINUTES = 10
+    # The key of the six-digit codes families type at the kiosk (an HMAC of the session and its day), never
+    # stored in the database. Unset: derived from SECRET_KEY.
+    KIOSK_CODE_KEY = None
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_STORAGE_URI = None  # None: the app's Redis (REDIS_URL or the embedded server)
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     INVITATION_MAX_AGE = timedelta(days=7)
+    # Message attachments are encrypted with a key derived from ATTACHMENT_KEY (required in production: 32
+    # characters or more; outside production, one made once in instance/attachment.key) and kept in
+    # ATTACHMENT_FOLDER (None: instance/attachments). Their download links last ATTACHMENT_LINK_MINUTES.
     ATTACHMENT_KEY = None
+    ATTACHMENT_FOLDER = None
+    ATTACHMENT_LINK_MINUTES = 10
+    # Messages older than this lose their text and files to `flask purge-messages`.
+    MESSAGE_RETENTION_DAYS = 730
     # The audit chain's HMAC key (respite.audit), never stored in the database; required in production.
     # Unset outside production: derived from SECRET_KEY.
     AUDIT_KEY = None
@@ -53,7 +72,6 @@ class Config:
     AUDIT_CHECKPOINT_FILE = None
     # A checkpoint after a commit that added audit rows, at most this often per process (0: only by command).
     AUDIT_CHECKPOINT_MINUTES = 10
-    RETENTION_DAYS = 730
     # The yearly respite hours a caregiver who signs up starts with (a coordinator can change each one's).
     DEFAULT_ANNUAL_ALLOTMENT_HOURS = 100
     # Email: by SMTP when MAIL_SERVER is set; otherwise into instance/mail/ (respite.mail).
@@ -67,6 +85,8 @@ class Config:
     PROVIDERS_MAY_TAKE_OPEN_REQUESTS = True
     # How long after a session's start its provider may record that no one came.
     NO_SHOW_GRACE_MINUTES = 15
+    # `flask send-reminders` reminds of confirmed sessions starting within this many hours (once per session).
+    REMINDER_HOURS = 24
     # Live updates (respite.realtime)
     SSE_HEARTBEAT_SECONDS = 15
     SSE_STREAM_MAX_SECONDS = 300
@@ -92,6 +112,10 @@ class Config:
             settings["REDIS_URL"] = environ["REDIS_URL"]
         if environ.get("ATTACHMENT_KEY"):
             settings["ATTACHMENT_KEY"] = environ["ATTACHMENT_KEY"]
+        if environ.get("ATTACHMENT_FOLDER"):
+            settings["ATTACHMENT_FOLDER"] = environ["ATTACHMENT_FOLDER"]
+        if environ.get("MESSAGE_RETENTION_DAYS"):
+            settings["MESSAGE_RETENTION_DAYS"] = int(environ["MESSAGE_RETENTION_DAYS"])
         if environ.get("AUDIT_KEY"):
             settings["AUDIT_KEY"] = environ["AUDIT_KEY"]
         if environ.get("AUDIT_CHECKPOINT_FILE"):
@@ -100,11 +124,16 @@ class Config:
             settings["AUDIT_CHECKPOINT_MINUTES"] = float(environ["AUDIT_CHECKPOINT_MINUTES"])
         if environ.get("DEFAULT_ANNUAL_ALLOTMENT_HOURS"):
             settings["DEFAULT_ANNUAL_ALLOTMENT_HOURS"] = int(environ["DEFAULT_ANNUAL_ALLOTMENT_HOURS"])
-        if environ.get("RETENTION_DAYS"):
-            settings["RETENTION_DAYS"] = int(environ["RETENTION_DAYS"])
         for name in ("SIGN_IN_LIMIT", "SIGN_IN_FAILURE_LIMIT", "SIGN_UP_LIMIT", "INVITATION_LIMIT", "RESET_LIMIT"):
             if environ.get(name):
                 settings[name] = environ[name]
+        for name in ("KIOSK_PAIRING_LIMIT", "KIOSK_CODE_DEVICE_LIMIT", "KIOSK_CODE_SESSION_LIMIT", "KIOSK_PIN_LIMIT"):
+            if environ.get(name):
+                settings[name] = environ[name]
+        if environ.get("KIOSK_CODE_KEY"):
+            settings["KIOSK_CODE_KEY"] = environ["KIOSK_CODE_KEY"]
+        if environ.get("KIOSK_PAIRING_MINUTES"):
+            settings["KIOSK_PAIRING_MINUTES"] = int(environ["KIOSK_PAIRING_MINUTES"])
         for name in ("MAIL_FROM", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
             if environ.get(name):
                 settings[name] = environ[name]
@@ -121,6 +150,8 @@ class Config:
             )
         if environ.get("NO_SHOW_GRACE_MINUTES"):
             settings["NO_SHOW_GRACE_MINUTES"] = int(environ["NO_SHOW_GRACE_MINUTES"])
+        if environ.get("REMINDER_HOURS"):
+            settings["REMINDER_HOURS"] = float(environ["REMINDER_HOURS"])
         if "TWO_FACTOR_REQUIRED_ROLES" in environ:
             roles = environ["TWO_FACTOR_REQUIRED_ROLES"].replace(",", " ").split()
             settings["TWO_FACTOR_REQUIRED_ROLES"] = tuple(roles)

@@ -52,6 +52,8 @@ def app(database_url, tmp_path_factory):
             "RATELIMIT_STORAGE_URI": "memory://",
             # Coordinators sign in in two steps in production; tests/accounts/test_two_factor.py turns it on.
             "TWO_FACTOR_REQUIRED_ROLES": (),
+            # Message attachments in a folder of the run's own (tests that count files use one of their own).
+            "ATTACHMENT_FOLDER": str(tmp_path_factory.mktemp("attachments")),
         },
         instance_path=str(instance),
     )

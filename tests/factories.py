@@ -1,5 +1,7 @@
 """factory_boy factories, one per model a test needs to make."""
 
+import hashlib
+import secrets
 from datetime import timedelta
 
 import factory
@@ -102,3 +104,33 @@ class AvailabilityFactory(_Base):
     weekday = 0
     start_minute = 0
     end_minute = 24 * 60
+
+
+class NoticeFactory(_Base):
+    """An unread notice for `user` (about nothing unless told: session_id=, conversation_id=, recipient_id=)."""
+
+    class Meta:
+        model = models.Notice
+
+    user = factory.SubFactory(UserFactory)
+    kind = "confirmed"
+    text = factory.Sequence(lambda n: f"Something changed ({n})")
+
+
+class KioskDeviceFactory(_Base):
+    """A tablet paired with a center; its credential (the cookie's value) is `device.token`."""
+
+    class Meta:
+        model = models.KioskDevice
+
+    center = factory.SubFactory(CenterFactory)
+    name = "Front desk"
+    token_hash = factory.Sequence(lambda n: f"{n:064d}")  # replaced by the credential's hash below
+    last_seen_at = factory.LazyFunction(models.utcnow)
+
+    @factory.post_generation
+    def token(obj, create, extracted, **kwargs):
+        obj.token = extracted or secrets.token_urlsafe(32)
+        obj.token_hash = hashlib.sha256(obj.token.encode()).hexdigest()
+        if create:
+            db.session.flush()

@@ -179,3 +179,15 @@ def mailed_link(app, to):
     (*_, newest) = sent_mail(app, to)
     url = re.search(r"https?://\S+", newest.get_content()).group(0)
     return "/" + url.split("/", 3)[3]
+
+
+def lock_out(app, user, address="203.0.113.7"):
+    """Spend every failed sign-in `user`'s account may have from `address`, as repeated failures there would:
+    the throttling (respite.accounts.views) now holds the account back."""
+    from limits import parse_many
+
+    from respite.extensions import limiter
+
+    prefix = app.config["RATELIMIT_KEY_PREFIX"]
+    for item in parse_many(app.config["SIGN_IN_FAILURE_LIMIT"]):
+        limiter.limiter.hit(item, prefix, f"{address}|{user.email.lower()}", "accounts.login", cost=item.amount)

@@ -16,7 +16,7 @@ def test_environment_settings_are_read():
             "DATABASE_URL": "postgres://u:p@db/respite",
             "REDIS_URL": "redis://cache:6379/1",
             "ATTACHMENT_KEY": "k",
-            "RETENTION_DAYS": "30",
+            "MESSAGE_RETENTION_DAYS": "30",
             "DEFAULT_ANNUAL_ALLOTMENT_HOURS": "60",
             "SESSION_TIMEOUT_MINUTES": "45",
             "SSE_CHANNEL_PREFIX": "site-b",
@@ -27,7 +27,7 @@ def test_environment_settings_are_read():
     )
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/respite"
     assert settings["REDIS_URL"] == "redis://cache:6379/1"
-    assert settings["RETENTION_DAYS"] == 30
+    assert settings["MESSAGE_RETENTION_DAYS"] == 30
     assert settings["DEFAULT_ANNUAL_ALLOTMENT_HOURS"] == 60
     assert settings["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=45)
     assert (settings["SSE_CHANNEL_PREFIX"], settings["SSE_HEARTBEAT_SECONDS"]) == ("site-b", 5.0)
@@ -63,6 +63,7 @@ def production_app(monkeypatch, tmp_path, **env):
     monkeypatch.setenv("RESPITE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a production secret")
     monkeypatch.setenv("AUDIT_KEY", "an audit key of thirty-two characters or more")
+    monkeypatch.setenv("ATTACHMENT_KEY", "an attachment key of thirty-two characters or more")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return create_app(
@@ -80,6 +81,21 @@ def test_production_needs_the_base_url_links_are_built_from(monkeypatch, tmp_pat
 def test_production_needs_a_long_audit_key_of_its_own(monkeypatch, tmp_path, audit_key):
     with pytest.raises(RuntimeError, match="AUDIT_KEY must be set in production"):
         production_app(monkeypatch, tmp_path, BASE_URL="https://respite.example.org", AUDIT_KEY=audit_key)
+
+
+@pytest.mark.parametrize("attachment_key", ["", "too short to resist a guess"])
+def test_production_needs_a_long_attachment_key(monkeypatch, tmp_path, attachment_key):
+    with pytest.raises(RuntimeError, match="ATTACHMENT_KEY must be set in production"):
+        production_app(monkeypatch, tmp_path, BASE_URL="https://respite.example.org", ATTACHMENT_KEY=attachment_key)
+
+
+def test_attachment_and_retention_settings_come_from_the_environment():
+    settings = Config.from_env(
+        {"ATTACHMENT_KEY": "a" * 40, "ATTACHMENT_FOLDER": "/srv/respite/attachments", "MESSAGE_RETENTION_DAYS": "365"}
+    )
+    assert settings["ATTACHMENT_KEY"] == "a" * 40
+    assert settings["ATTACHMENT_FOLDER"] == "/srv/respite/attachments"
+    assert settings["MESSAGE_RETENTION_DAYS"] == 365
 
 
 def test_audit_settings_come_from_the_environment():

@@ -11,17 +11,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from .. import audit, mail
 from ..extensions import db
-from ..models import CaregiverProfile, Center, EmailLink, EmailLinkPurpose, ProviderProfile, Role, User, utcnow
+from ..models import (
+    CaregiverProfile,
+    Center,
+    EmailLink,
+    EmailLinkPurpose,
+    ProgramSettings,
+    ProviderProfile,
+    Role,
+    User,
+    utcnow,
+)
 from ..web.links import absolute_url
 from .passwords import hash_password, password_needs_rehash, verify_password
 from .signins import end_every_sign_in
 
-STAFF_ROLES = (Role.PROVIDER, Role.COORDINATOR, Role.KIOSK)
+# Kiosk tablets are not invited: a coordinator pairs them with a center (respite.kiosk).
+STAFF_ROLES = (Role.PROVIDER, Role.COORDINATOR)
 
 
 def normalise_email(value: str | None) -> str:
@@ -40,8 +50,16 @@ def find_by_email(email: str | None) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+def default_allotment_minutes() -> int:
+    """The yearly respite a caregiver starts with: what a coordinator set for the program, or the configuration's."""
+    minutes = db.session.scalar(select(ProgramSettings.default_allotment_minutes))
+    if minutes is None:
+        return int(current_app.config["DEFAULT_ANNUAL_ALLOTMENT_HOURS"]) * 60
+    return minutes
+
+
 def sign_up_caregiver(display_name: str, email: str, password_hash: str, timezone: str) -> User:
-    """Make a caregiver's account (its email confirmed by the link it came through)."""
+    """Make a caregiver's account (its email confirmed by the link it came through), with the program's hours."""
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),
@@ -50,8 +68,9 @@ def sign_up_caregiver(display_name: str, email: str, password_hash: str, timezon
         password_hash=password_hash,
     )
     db.session.add(user)
-    allotment_minutes = int(current_app.config["DEFAULT_ANNUAL_ALLOTMENT_HOURS"]) * 60
-    db.session.add(CaregiverProfile(user=user, full_name=user.display_name, annual_allotment_minutes=allotment_minutes))
+    db.session.add(
+        CaregiverProfile(user=user, full_name=user.display_name, annual_allotment_minutes=default_allotment_minutes())
+    )
     audit.record("auth.sign_up", user, actor=user, summary=f"Caregiver {user.display_name} signed up")
     db.session.flush()
     return user
@@ -65,6 +84,33 @@ def sign_up_caregiver(display_name: str, email: str, password_hash: str, timezon
 SIGN_UP_LINK_LIFETIME = timedelta(hours=24)
 RESET_LINK_LIFETIME = timedelta(hours=1)
 LINK_USED = "This link has been used already, or has expired. Ask for a new one."
+# Why a link doesn't work, in the words its page shows (`link_refusal`).
+LINK_UNKNOWN = (
+    "This link isn't one we sent, or only part of it arrived here: copy the whole link from the email and try again."
+)
+LINK_EXPIRED = {
+    EmailLinkPurpose.SIGN_UP: "This link has expired: links to finish an account work for 24 hours. Start again.",
+    EmailLinkPurpose.RESET: "This link has expired: links to set a new password work for an hour. Ask for a new one.",
+    EmailLinkPurpose.INVITATION: (
+        "This invitation has expired: invitations work for 7 days. Ask the coordinator who invited you to send "
+        "a new one."
+    ),
+}
+LINK_SPENT = {
+    EmailLinkPurpose.SIGN_UP: "This link has been used already: the account it made is ready. Sign in.",
+    EmailLinkPurpose.RESET: (
+        "This link has been used already (or a newer link was, which ends this one). If you still need a new "
+        "password, ask for another link."
+    ),
+    EmailLinkPurpose.INVITATION: (
+        "This invitation has been used already: the account's password is set. Sign in with it, or ask for a link "
+        "to set a new one if it's forgotten."
+    ),
+}
+INVITATION_REPLACED = (
+    "A newer invitation replaced this one: use the link in the newest email, or ask your coordinator to send it again."
+)
+INVITATION_WITHDRAWN = "This invitation was withdrawn. If you think that's a mistake, ask your coordinator."
 
 
 def mask_email(email: str) -> str:
@@ -95,6 +141,39 @@ def link_for(purpose: EmailLinkPurpose, token: str) -> EmailLink | None:
             EmailLink.expires_at > utcnow(),
         )
     )
+
+
+@dataclass(frozen=True)
+class LinkRefusal:
+    """Why an emailed link doesn't work: a word for the audit log, and the sentence its page shows."""
+
+    reason: str  # unknown, used, replaced, withdrawn, expired
+    message: str
+
+
+def link_refusal(purpose: EmailLinkPurpose, token: str) -> LinkRefusal:
+    """Why the link of `purpose` whose secret is `token` doesn't work: never sent, used, replaced, withdrawn, expired.
+
+    The words name no one: whoever holds a link may not be the person it was sent to.
+    """
+    link = db.session.scalar(
+        select(EmailLink).where(EmailLink.token_hash == _token_hash(token), EmailLink.purpose == purpose)
+    )
+    if link is None:
+        return LinkRefusal("unknown", LINK_UNKNOWN)
+    if purpose == EmailLinkPurpose.INVITATION:
+        invited = link.user
+        if invited is None or not invited.is_active:
+            return LinkRefusal("withdrawn", INVITATION_WITHDRAWN)
+        if invited.has_password:
+            return LinkRefusal("used", LINK_SPENT[purpose])
+        if link.used_at is not None:
+            return LinkRefusal("replaced", INVITATION_REPLACED)
+    elif link.used_at is not None:
+        return LinkRefusal("used", LINK_SPENT[EmailLinkPurpose(purpose)])
+    if link.expires_at <= utcnow():
+        return LinkRefusal("expired", LINK_EXPIRED[EmailLinkPurpose(purpose)])
+    return LinkRefusal("refused", LINK_USED)
 
 
 def _use(link: EmailLink) -> None:
@@ -168,16 +247,23 @@ def request_password_reset(email: str) -> None:
         )
         db.session.flush()
         return
-    token = _new_link(EmailLinkPurpose.RESET, email, RESET_LINK_LIFETIME, user=user)
+    mail_reset_link(user)
+    audit.record("auth.reset_requested", user, actor=None, summary="A password reset link was sent")
+    db.session.flush()
+
+
+def mail_reset_link(user: User, *, from_coordinator: bool = False) -> None:
+    """Email `user` a link that sets a new password (sent when the transaction commits); the caller audits it."""
+    token = _new_link(EmailLinkPurpose.RESET, user.email, RESET_LINK_LIFETIME, user=user)
+    asked = "A coordinator of the program asked for this email for you. " if from_coordinator else ""
     mail.send_after_commit(
-        email,
+        user.email,
         "Set a new Respite password",
-        f"Hello {user.display_name},\n\nTo set a new password, open this link (it works once, for an hour):\n\n"
+        f"Hello {user.display_name},\n\n{asked}To set a new password, open this link (it works once, for an hour):"
+        "\n\n"
         f"{absolute_url(url_for('accounts.reset_password', token=token))}\n\n"
         "If you didn't ask, you can ignore this email: your password stays as it is.",
     )
-    audit.record("auth.reset_requested", user, actor=None, summary="A password reset link was sent")
-    db.session.flush()
 
 
 def reset_password(link: EmailLink, new_password: str) -> User:
@@ -298,65 +384,101 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     db.session.flush()
 
 
-# --- Invitations (coordinators create staff and kiosk accounts) -------------
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="respite.invitation")
-
-
-def _password_fingerprint(user: User) -> str:
-    # Part of the token: once a password is set, the fingerprint changes and the link stops working.
-    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+# --- Invitations (coordinators create staff accounts) -------------
+#
+# An invitation is an emailed link (EmailLink, purpose "invitation") that sets the account's first password.
+# Only its hash is kept, so a coordinator can't see it again: a new link replaces it (the old one ends).
 
 
 def invite_user(
-    coordinator: User, *, role: str, email: str, display_name: str, timezone: str, center_id: int | None = None
+    coordinator: User,
+    *,
+    role: str,
+    email: str,
+    display_name: str,
+    timezone: str,
+    center_id: int | None = None,
+    by_email: bool = False,
 ) -> tuple[User, str]:
+    """Make a staff account without a password, and its invitation link (emailed when `by_email`)."""
     if role not in STAFF_ROLES:
-        raise AccountError("Choose provider, coordinator or kiosk.", field="role")
+        raise AccountError("Choose provider or coordinator. A kiosk tablet is paired on the Kiosks page.", field="role")
     center = db.session.get(Center, center_id) if center_id else None
-    if role == "kiosk" and center is None:
-        raise AccountError("A kiosk belongs to a center: choose one.", field="center_id")
-    user = User(
-        email=normalise_email(email),
-        display_name=display_name.strip(),
-        role=role,
-        timezone=timezone,
-        center=center if role == "kiosk" else None,
-    )
+    user = User(email=normalise_email(email), display_name=display_name.strip(), role=role, timezone=timezone)
     db.session.add(user)
     if role == "provider":
         db.session.add(ProviderProfile(user=user, center=center))
+    db.session.flush()
+    token = new_invitation_link(user, coordinator, by_email=by_email)
     audit.record(
         "user.invite",
         user,
         actor=coordinator,
-        summary=f"Invited {user.display_name} as {role}",
-        meta={"role": role, "center_id": center.id if center else None},
+        summary=f"Invited {user.display_name} as {role}" + (" by email" if by_email else ""),
+        meta={"role": role, "center_id": center.id if center else None, "emailed": by_email},
     )
     db.session.flush()
-    return user, invitation_token(user)
+    return user, token
 
 
-def invitation_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+def invitation_lifetime() -> timedelta:
+    lifetime: timedelta = current_app.config["INVITATION_MAX_AGE"]
+    return lifetime
 
 
-def user_for_invitation(token: str) -> User | None:
-    """The invited user for a valid, unused, unexpired token, or None."""
-    max_age = int(current_app.config["INVITATION_MAX_AGE"].total_seconds())
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
+def new_invitation_link(user: User, inviter: User, *, by_email: bool = False) -> str:
+    """A fresh invitation link for `user` (their earlier ones end), emailed to them when `by_email`; its secret.
+
+    The caller audits it.
+    """
+    end_invitation_links(user)
+    token = _new_link(EmailLinkPurpose.INVITATION, user.email, invitation_lifetime(), user=user)
+    if by_email:
+        days = invitation_lifetime().days
+        lasts = f"{days} days" if days > 1 else "a day" if days == 1 else "a short while"
+        mail.send_after_commit(
+            user.email,
+            "You're invited to Respite",
+            f"Hello {user.display_name},\n\n{inviter.display_name} invited you to Respite as a {user.role}. "
+            f"To choose your password and sign in, open this link (it works once, for {lasts}):\n\n"
+            f"{absolute_url(url_for('accounts.invitation', token=token))}\n\n"
+            "If you weren't expecting this, you can ignore this email.",
+        )
+    db.session.flush()
+    return token
+
+
+def end_invitation_links(user: User) -> int:
+    """End every unused invitation link of `user`; how many there were."""
+    result = db.session.execute(
+        update(EmailLink)
+        .where(
+            EmailLink.user_id == user.id,
+            EmailLink.purpose == EmailLinkPurpose.INVITATION,
+            EmailLink.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def invitation_for(token: str) -> EmailLink | None:
+    """The live invitation whose secret is `token`, for an active account without a password yet; or None."""
+    link = link_for(EmailLinkPurpose.INVITATION, token)
+    invited = link.user if link is not None else None
+    if invited is None or not invited.is_active or invited.has_password:
         return None
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.is_active or data.get("f") != _password_fingerprint(user):
-        return None
-    return user
+    return link
 
 
-def accept_invitation(user: User, password: str) -> None:
+def accept_invitation(link: EmailLink, password: str) -> User:
+    """Use an invitation: the account's password is set, and its other invitation links end."""
+    _use(link)
+    user = link.user
+    if user is None or not user.is_active or user.has_password:
+        raise AccountError(LINK_SPENT[EmailLinkPurpose.INVITATION])
     user.password_hash = hash_password(password)
+    end_invitation_links(user)
     audit.record("user.invitation_accepted", user, actor=user, summary=f"{user.display_name} set a password")
     db.session.flush()
+    return user

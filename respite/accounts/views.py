@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
@@ -100,10 +100,17 @@ def link_sent(purpose: str) -> ResponseReturnValue:
     return render_template("accounts/link_sent.html", purpose=purpose, email=session.get(_SENT_TO))
 
 
-def _link_used(purpose: str, message: str = services.LINK_USED) -> ResponseReturnValue:
-    """A used, expired or made-up emailed link: audited as a refusal, and a page that says what to do."""
-    record_refusal("access.link_refused", "An emailed link that is used, expired or made up", purpose=purpose)
-    return render_template("accounts/link_used.html", purpose=purpose, message=message), 404
+def _link_used(purpose: EmailLinkPurpose, token: str, message: str | None = None) -> ResponseReturnValue:
+    """A used, replaced, withdrawn, expired or made-up emailed link: audited as a refusal, and a page that says
+    which, and what to do (`message`: the refusal of a service that found it spent meanwhile)."""
+    refusal = services.link_refusal(purpose, token)
+    record_refusal(
+        "access.link_refused",
+        "An emailed link that is used, expired or made up",
+        purpose=str(purpose),
+        reason=refusal.reason,
+    )
+    return render_template("accounts/link_used.html", purpose=purpose, message=message or refusal.message), 404
 
 
 @bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
@@ -113,13 +120,13 @@ def confirm_sign_up(token: str) -> ResponseReturnValue:
     """The emailed link: a button makes the account (a mail scanner opening the link makes nothing)."""
     link = services.link_for(EmailLinkPurpose.SIGN_UP, token)
     if link is None:
-        return _link_used("sign_up")
+        return _link_used(EmailLinkPurpose.SIGN_UP, token)
     if request.method == "POST":
         try:
             user = services.confirm_sign_up(link)
         except services.AccountError as error:
             db.session.rollback()
-            return _link_used("sign_up", str(error))
+            return _link_used(EmailLinkPurpose.SIGN_UP, token, str(error))
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
@@ -151,14 +158,14 @@ def forgot_password() -> ResponseReturnValue:
 def reset_password(token: str) -> ResponseReturnValue:
     link = services.link_for(EmailLinkPurpose.RESET, token)
     if link is None:
-        return _link_used("reset")
+        return _link_used(EmailLinkPurpose.RESET, token)
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
             user = services.reset_password(link, filled(form.password))
         except services.AccountError as error:
             db.session.rollback()
-            return _link_used("reset", str(error))
+            return _link_used(EmailLinkPurpose.RESET, token, str(error))
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
@@ -429,12 +436,17 @@ def change_password() -> ResponseReturnValue:
 @public
 @limiter.limit(_setting("INVITATION_LIMIT"))
 def invitation(token: str) -> ResponseReturnValue:
-    user = services.user_for_invitation(token)
-    if user is None:
-        abort(404)
+    """An invitation's link: the invited person chooses their password; a spent one says how it was spent."""
+    link = services.invitation_for(token)
+    if link is None or link.user is None:
+        return _link_used(EmailLinkPurpose.INVITATION, token)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        services.accept_invitation(user, filled(form.password))
+        try:
+            user = services.accept_invitation(link, filled(form.password))
+        except services.AccountError as error:
+            db.session.rollback()
+            return _link_used(EmailLinkPurpose.INVITATION, token, str(error))
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
@@ -442,4 +454,4 @@ def invitation(token: str) -> ResponseReturnValue:
         flash(f"Welcome, {user.display_name}. Your password is set.", "success")
         return redirect(url_for("dashboards.home"))
     status = 422 if form.errors else 200
-    return render_template("accounts/invitation.html", form=form, invited=user), status
+    return render_template("accounts/invitation.html", form=form, invited=link.user), status

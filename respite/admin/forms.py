@@ -1,15 +1,17 @@
-"""Coordinator forms: inviting staff and kiosk accounts; deactivating, changing the role of and erasing an account."""
+"""Coordinator forms: inviting staff; deactivating, changing the role of and erasing an account."""
 
 from typing import Any
 
 from sqlalchemy import select
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
+from wtforms.form import BaseForm
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
 from ..accounts.forms import EmailUnique, TimezoneField, email_rules, fill_zones
 from ..extensions import db
 from ..models import Center, User
 from ..web.forms import Form
+from .services import MAX_ALLOTMENT_HOURS
 
 
 class InviteForm(EmailUnique, Form):
@@ -17,10 +19,12 @@ class InviteForm(EmailUnique, Form):
     email = EmailField("Email", validators=email_rules("Enter an email."))
     role = SelectField(
         "Role",
-        choices=[("provider", "Provider"), ("coordinator", "Coordinator"), ("kiosk", "Center kiosk")],
+        choices=[("provider", "Provider"), ("coordinator", "Coordinator")],
+        description="A kiosk tablet is not invited: pair it on the Kiosks page.",
     )
-    center_id = SelectField("Center", coerce=int, description="Required for a kiosk; a provider's home center.")
+    center_id = SelectField("Center", coerce=int, description="A provider's home center.")
     timezone = TimezoneField()
+    send_email = BooleanField("Email the invitation to them now", default=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,3 +73,59 @@ class EraseForm(Form):
 
 def _comparable(name: str | None) -> str:
     return " ".join((name or "").split()).casefold()
+
+
+# --- People: one person's details, their allotment, and the program's default hours -----------------------
+
+
+class PersonForm(EmailUnique, Form):
+    """A coordinator's change to someone's details (their own are on their account page)."""
+
+    display_name = StringField("Name", validators=[DataRequired("Enter the person's name."), Length(max=120)])
+    email = EmailField("Email", validators=email_rules("Enter an email."))
+    timezone = TimezoneField()
+    center_id = SelectField("Center", coerce=int)
+    email_taken_message = "Another account already uses this email address."
+
+    def __init__(self, *args: Any, person: User, centers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_user_id = person.id
+        self.center_id.choices = [(0, "No center")] + centers
+        fill_zones(self.timezone)
+        if person.role == "kiosk":
+            self.center_id.description = "The center whose front desk this kiosk account is."
+        elif person.role == "provider":
+            self.center_id.description = "Their home center: matching suggests them there first."
+
+
+class HoursField(IntegerField):
+    """Whole hours, 0 to MAX_ALLOTMENT_HOURS; anything else is refused beside the field in plain words."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        message = f"Give a whole number of hours from 0 to {MAX_ALLOTMENT_HOURS}."
+        super().__init__(
+            label,
+            validators=[InputRequired(message), NumberRange(0, MAX_ALLOTMENT_HOURS, message)],
+            render_kw={"inputmode": "numeric", "min": 0, "max": MAX_ALLOTMENT_HOURS},
+            **kwargs,
+        )
+        self.invalid_message = message
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.invalid_message) from None
+
+    def pre_validate(self, form: BaseForm) -> None:
+        if self.process_errors:  # not a number: that one message, not the range's too
+            raise StopValidation()
+
+
+class AllotmentForm(Form):
+    hours = HoursField("Respite hours a year")
+    reason = reason_field(hint="Kept in the audit log with the old and new hours: say why, without health details.")
+
+
+class DefaultAllotmentForm(Form):
+    hours = HoursField("Respite hours a year for each new family")

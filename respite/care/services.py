@@ -21,16 +21,20 @@ from ..models import (
     CARE_CARD_LIST_FIELDS,
     CARE_CARD_TEXT_FIELDS,
     Assignment,
+    AssignmentStatus,
     CareCardAcknowledgement,
     CareCardVersion,
     CaregiverProfile,
     CareRecipient,
+    NoticeKind,
     ProviderProfile,
     RespiteSession,
     Role,
+    SessionStatus,
     User,
     utcnow,
 )
+from ..notices import services as notices
 from ..scheduling.lifecycle import ACTIVE_SESSION_STATUSES, LIVE_ASSIGNMENT_STATUSES
 from ..timefmt import zone_or_utc
 
@@ -321,7 +325,44 @@ def save_care_card(
         summary=f"Care card of {recipient.full_name} saved as version {version.number}",
         meta={"version": version.number, "changed": changed},
     )
+    _tell_card_readers(actor, recipient, version.number, changed)
     return version
+
+
+def _tell_card_readers(actor: User, recipient: CareRecipient, number: int, changed: list[str]) -> None:
+    """The providers who will give the person a confirmed session (or are giving one now) hear that the card
+    changed, which parts (never what they say), and before which of their sessions."""
+    next_start = func.min(RespiteSession.starts_at)
+    rows = db.session.execute(
+        select(User, next_start)
+        .join(ProviderProfile, ProviderProfile.user_id == User.id)
+        .join(Assignment, Assignment.provider_id == ProviderProfile.id)
+        .join(RespiteSession, Assignment.session_id == RespiteSession.id)
+        .where(
+            RespiteSession.recipient_id == recipient.id,
+            RespiteSession.status.in_((SessionStatus.CONFIRMED, SessionStatus.CHECKED_IN)),
+            RespiteSession.ends_at >= utcnow(),
+            Assignment.status == AssignmentStatus.ACCEPTED,
+        )
+        .group_by(User.id)
+    ).all()
+    if not rows:
+        return
+    starts = {user.id: at for user, at in rows}
+    what = (
+        f"changed {recipient.full_name}'s care card (version {number}: "
+        + notices.names([part.replace("_", " ") for part in changed])
+        + ")"
+    )
+    if number == 1:
+        what = f"wrote {recipient.full_name}'s care card"
+
+    def sentence(reader: User) -> str:
+        return (
+            f"{actor.display_name} {what}. Read it before your session on {notices.moment(starts[reader.id], reader)}."
+        )
+
+    notices.tell([user for user, _ in rows], NoticeKind.CARE_CARD_CHANGED, sentence, actor=actor, recipient=recipient)
 
 
 def record_card_read(actor: User, recipient: CareRecipient, *, purpose: str = "view") -> bool:

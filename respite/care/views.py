@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import CareRecipient, Role, User
+from ..notices.services import told_sentence
 from ..scheduling import services as scheduling
 from ..web.access import roles_required
 from ..web.htmx import is_region_request, render_page
@@ -213,11 +214,13 @@ def edit_card(recipient_id: int) -> ResponseReturnValue:
             conflict = str(error)
             form.based_on.data = str(recipient.card_number)  # saving again, knowingly, goes through
         else:
+            told = told_sentence()  # the providers of coming sessions, read before the commit forgets them
             db.session.commit()
             if version is None:
                 flash("Nothing changed.", "info")
             else:
-                flash(f"Version {version.number} of {recipient.first_name}'s care card is saved.", "success")
+                saved = f"Version {version.number} of {recipient.first_name}'s care card is saved."
+                flash(f"{saved} {told}".strip(), "success")
             return redirect(url_for("care.person", recipient_id=recipient.id))
     elif not form.is_submitted():
         card = recipient.card

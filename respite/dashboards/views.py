@@ -8,7 +8,7 @@ from flask import Blueprint, Response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..admin import services as admin
+from ..admin import auditlog
 from ..care import services as care
 from ..models import Role
 from ..scheduling import assignments
@@ -22,7 +22,8 @@ DASHBOARDS = {
     Role.CAREGIVER: "dashboards.caregiver",
     Role.PROVIDER: "dashboards.provider",
     Role.COORDINATOR: "dashboards.coordinator",
-    Role.KIOSK: "dashboards.kiosk",
+    # Tablets are paired devices now (respite.kiosk): a kiosk account from before lands on the pairing screen.
+    Role.KIOSK: "kiosk.board",
 }
 
 
@@ -76,17 +77,5 @@ def coordinator() -> Response:
         "dashboards/_coordinator_region.html",
         queue=scheduling.request_queue(),
         counts=scheduling.status_counts(),
-        recent=[] if is_region_request() else admin.recent_activity(),
-    )
-
-
-@bp.get("/kiosk")
-@roles_required(Role.KIOSK)
-def kiosk() -> Response:
-    center = current_user.center
-    return render_page(
-        "dashboards/kiosk.html",
-        "dashboards/_kiosk_region.html",
-        center=center,
-        sessions=scheduling.center_day(center) if center else [],
+        recent=[] if is_region_request() else auditlog.recent_activity(current_user._get_current_object()),
     )

@@ -6,7 +6,6 @@ his schedule with its reason. Marcus has an offer to answer; Aisha has one that 
 finds open requests in the queue (the hospital appointment has no offer yet) to assign from the suggestions.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -39,8 +38,6 @@ def seed(people: People, families: Families, now: datetime) -> Sessions:
     zone = ZoneInfo(ZONE)
     rosa, james, elena, lily = people.rosa, people.james, families.elena, families.lily
     providers = people.providers
-    # Kiosk codes are unique in the table: draw them all at once, without repeats.
-    kiosk_codes = iter(secrets.SystemRandom().sample(range(10**6), 10))
 
     def at(days: int, hour: int, minutes: int = 0) -> datetime:
         day = now.astimezone(zone).date() + timedelta(days=days)
@@ -63,8 +60,6 @@ def seed(people: People, families: Families, now: datetime) -> Sessions:
             status=status,
             **{**place, **extra},
         )
-        if status in (S.CONFIRMED, S.CHECKED_IN, S.COMPLETED):
-            row.kiosk_code = f"{next(kiosk_codes):06d}"
         db.session.add(row)
         return row
 

@@ -30,6 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..notices.services import told_sentence
 from ..scheduling import assignments
 from ..scheduling.lifecycle import SchedulingError
 from ..scheduling.services import get_session_for
@@ -223,9 +224,10 @@ def _choose_provider(session_id: int, action: str) -> ResponseReturnValue:
         outcome = transition(_viewer(), session, provider, expected_version=form.expected_version(), now=utcnow())
     except SchedulingError as error:
         return _panel_refused(session_id, str(error), at)
+    told = told_sentence()
     db.session.commit()
     if action == "assign":
-        message = f"{name} is assigned to {person}'s session, {when}. It is confirmed."
+        message = f"{name} is assigned to {person}'s session, {when}. It is confirmed. {told}".strip()
     else:
         message = f"Offered to {name}: {person}, {when}. They answer on their Offers page."
     return _panel_done(session_id, message, outcome.warning)
@@ -268,6 +270,7 @@ def reassign(session_id: int) -> ResponseReturnValue:
     except SchedulingError as error:
         return _panel_refused(session_id, str(error), "reassign", reassign_form=form)
     message = f"{provider.user.display_name} now has {session.recipient.full_name}'s session, {_when(session)}."
+    message = f"{message} {told_sentence()}".strip()
     db.session.commit()
     return _panel_done(session_id, message, outcome.warning)
 
@@ -288,7 +291,7 @@ def decline_request(session_id: int) -> ResponseReturnValue:
         )
     except SchedulingError as error:
         return _panel_refused(session_id, str(error), "decline-request", decline_form=form)
-    message = f"The request for {session.recipient.full_name} is declined; the family sees why."
+    message = f"The request for {session.recipient.full_name} is declined. {told_sentence()}".strip()
     db.session.commit()
     return _panel_done(session_id, message)
 

@@ -19,8 +19,10 @@ from .accounts import (
 from .audit import AuditLog
 from .base import UTCDateTime, utcnow
 from .care import CARE_CARD_LIST_FIELDS, CARE_CARD_TEXT_FIELDS, CareCardAcknowledgement, CareCardVersion, CareRecipient
+from .kiosk import Handover, HandoverConfirmation, HandoverKind, KioskDevice, KioskPairing
 from .messaging import Attachment, Conversation, Message, Participant
 from .notices import Notice, NoticeKind, NoticePreference
+from .program import ProgramSettings
 from .scheduling import (
     Assignment,
     AssignmentStatus,
@@ -47,12 +49,16 @@ ALL_MODELS = (
     RespiteSession,
     Assignment,
     VisitNote,
+    KioskDevice,
+    KioskPairing,
+    Handover,
     Conversation,
     Participant,
     Message,
     Attachment,
     Notice,
     NoticePreference,
+    ProgramSettings,
     AuditLog,
 )
 
@@ -66,6 +72,11 @@ __all__ = [
     "CareCardAcknowledgement",
     "EmailLink",
     "EmailLinkPurpose",
+    "Handover",
+    "HandoverConfirmation",
+    "HandoverKind",
+    "KioskDevice",
+    "KioskPairing",
     "RecoveryCode",
     "CareCardVersion",
     "AuditLog",
@@ -82,6 +93,7 @@ __all__ = [
     "NoticeKind",
     "NoticePreference",
     "Participant",
+    "ProgramSettings",
     "ProviderProfile",
     "RespiteSession",
     "Role",

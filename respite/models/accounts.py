@@ -84,6 +84,7 @@ class User(UserMixin, Model):
 class EmailLinkPurpose(StrEnum):
     SIGN_UP = "sign_up"  # confirms a new caregiver's email; the account is made when it is used
     RESET = "reset"  # sets a new password
+    INVITATION = "invitation"  # an invited account's first password; a newer one, or withdrawing it, ends it
 
 
 class EmailLink(Model):
@@ -125,6 +126,11 @@ class Center(Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     address: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # When it is open, in its own zone: weekday ("mon".."sun") -> ["09:00", "17:00"]; a day not named is closed.
+    opening_hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # The argon2 hash of the PIN a staff member types at this center's kiosks to let someone not on a care
+    # card's list drop off or collect (respite.kiosk.services); None: no PIN set, so no one off the list.
+    kiosk_pin_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     kiosk_users: Mapped[list[User]] = relationship(back_populates="center")

@@ -102,6 +102,8 @@ class RespiteSession(Model):
     status: Mapped[str] = mapped_column(String(20), default=SessionStatus.REQUESTED)
     request_notes: Mapped[str] = mapped_column(Text, default="")
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # Not used: a session's kiosk code is derived from it and its day, never stored (respite.kiosk.services).
+    # The column stays because SQLite can't drop a column with a unique constraint in place.
     kiosk_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from flask import current_app
 
-from ..models import Role, User
+from ..models import KioskDevice, User
 
 
 def user_channel(user_id: int) -> str:
@@ -13,8 +13,15 @@ def center_channel(center_id: int) -> str:
     return f"{current_app.config['SSE_CHANNEL_PREFIX']}.center.{center_id}"
 
 
+def kiosk_channel(device_id: int) -> str:
+    return f"{current_app.config['SSE_CHANNEL_PREFIX']}.kiosk.{device_id}"
+
+
 def channels_for(user: User) -> list[str]:
-    """The only channels `user`'s stream may carry: their own, and a kiosk's center."""
-    if user.role == Role.KIOSK and user.center_id:
-        return [center_channel(user.center_id), user_channel(user.id)]
+    """The only channel `user`'s stream may carry: their own."""
     return [user_channel(user.id)]
+
+
+def device_channels(device: KioskDevice) -> list[str]:
+    """The only channels a kiosk tablet's stream may carry: its center's, and its own (which ends it when revoked)."""
+    return [center_channel(device.center_id), kiosk_channel(device.id)]

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from .channels import center_channel, user_channel
+from .channels import center_channel, kiosk_channel, user_channel
 from .connection import outage_log, redis_client
 from .events import EventType
 
@@ -25,7 +25,12 @@ _PENDING = "respite.pending_events"
 
 
 def publish_after_commit(
-    event_type: EventType | str, *, user_ids: Iterable[int] = (), center_ids: Iterable[int] = (), **ids: int
+    event_type: EventType | str,
+    *,
+    user_ids: Iterable[int] = (),
+    center_ids: Iterable[int] = (),
+    kiosk_ids: Iterable[int] = (),
+    **ids: int,
 ) -> None:
     """Queue an event for when the current transaction commits.
 
@@ -38,6 +43,7 @@ def publish_after_commit(
         if not isinstance(value, int):
             raise TypeError(f"event field {key} must be an id (int), got {type(value).__name__}")
     channels = [user_channel(u) for u in set(user_ids)] + [center_channel(c) for c in set(center_ids)]
+    channels += [kiosk_channel(k) for k in set(kiosk_ids)]
     # Make sure a transaction is open, so that a rollback (which is a no-op
     # without one) still fires the hook that drops these events.
     db.session.connection()

@@ -47,12 +47,7 @@ def stream() -> Response:
     except redis.RedisError as error:
         outage_log(app).failed(error)
         pubsub.close()
-        return Response(
-            "Live updates are paused; the page will reconnect.\n",
-            status=503,
-            mimetype="text/plain",
-            headers={"Retry-After": "5", "Cache-Control": "no-store"},
-        )
+        return _paused()
     # A stream may stay open for minutes: give its database connection back now.
     current_user_id = current_user.id
     sign_in_left = signins.seconds_left(current_user)
@@ -73,6 +68,44 @@ def stream() -> Response:
     )
     response.call_on_close(pubsub.close)
     return response
+
+
+def open_stream(channels: list[str]) -> Response:
+    """A stream of `channels` for a caller its own view has admitted (a kiosk tablet, which is no one's
+    sign-in): a heartbeat when quiet, the database connection given back before the first byte, and an end
+    after SSE_STREAM_MAX_SECONDS, or at a `signed_out` event on one of its channels, so that the reconnect
+    checks the caller again."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(*channels)
+    except redis.RedisError as error:
+        outage_log(app).failed(error)
+        pubsub.close()
+        return _paused()
+    db.session.remove()
+    response = Response(
+        _stream_events(
+            pubsub,
+            app.config["SSE_HEARTBEAT_SECONDS"],
+            app.config["SSE_STREAM_MAX_SECONDS"],
+            outage_log(app),
+            on_end=lambda: None,
+        ),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+    response.call_on_close(pubsub.close)
+    return response
+
+
+def _paused() -> Response:
+    return Response(
+        "Live updates are paused; the page will reconnect.\n",
+        status=503,
+        mimetype="text/plain",
+        headers={"Retry-After": "5", "Cache-Control": "no-store"},
+    )
 
 
 def _tickets_key(app: Flask, user_id: int) -> str:

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import (
     Assignment,
     AssignmentStatus,
+    NoticeKind,
     ProviderProfile,
     RespiteSession,
     Role,
@@ -33,6 +34,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..notices import services as notices
 from ..timefmt import timespan, zone_or_utc
 from .lifecycle import LIVE_ASSIGNMENT_STATUSES, SchedulingError, assignment_target, session_target
 from .services import STALE_MESSAGE, clean_reason, publish_session_changed
@@ -204,9 +206,40 @@ def _confirm_with(
         summary=summary,
         meta={"provider_id": provider.id, "assignment_id": held.id, "withdrawn": withdrawn, **meta},
     )
+    _tell_confirmed(actor, session, provider)
     publish_session_changed(session)
     db.session.flush()
     return held
+
+
+def _tell_confirmed(actor: User, session: RespiteSession, provider: ProviderProfile) -> None:
+    """The family hears who confirmed their session; a provider a coordinator assigned hears it was them."""
+    giver = provider.user
+    if actor.id == giver.id:  # they accepted an offer or took the request
+
+        def to_family(reader: User) -> str:
+            return (
+                f"{giver.display_name} confirmed {notices.person_for(reader, session)}'s session on "
+                f"{notices.span(session, reader)}."
+            )
+
+    else:
+
+        def to_family(reader: User) -> str:
+            return (
+                f"{actor.display_name} confirmed {notices.person_for(reader, session)}'s session on "
+                f"{notices.span(session, reader)}: {giver.display_name} will give it."
+            )
+
+        notices.tell(
+            [giver],
+            NoticeKind.CONFIRMED,
+            lambda reader: f"{actor.display_name} assigned you {session.recipient.full_name}'s session on "
+            f"{notices.span(session, reader)}.",
+            actor=actor,
+            session=session,
+        )
+    notices.tell([session.caregiver.user], NoticeKind.CONFIRMED, to_family, actor=actor, session=session)
 
 
 def _availability_warning(session: RespiteSession, provider: ProviderProfile) -> str:
@@ -313,9 +346,43 @@ def reassign(
             "warning": warning,
         },
     )
+    _tell_reassigned(actor, session, [old.provider.user for old in current], provider.user, reason)
     publish_session_changed(session)
     db.session.flush()
     return Outcome(assignment, warning)
+
+
+def _tell_reassigned(actor: User, session: RespiteSession, before: list[User], after: User, reason: str) -> None:
+    """The family, the provider taken off it (with the reason) and the one who has it now all hear of it."""
+    was = notices.names([user.display_name for user in before])
+    instead = f" instead of {was}" if was else ""
+    notices.tell(
+        [session.caregiver.user],
+        NoticeKind.PROVIDER_CHANGED,
+        lambda reader: f"{after.display_name} will give {notices.person_for(reader, session)}'s session on "
+        f"{notices.span(session, reader)}{instead}.",
+        actor=actor,
+        session=session,
+    )
+    notices.tell(
+        before,
+        NoticeKind.PROVIDER_CHANGED,
+        lambda reader: notices.with_reason(
+            f"{actor.display_name} gave {session.recipient.full_name}'s session on {notices.span(session, reader)} "
+            f"to {after.display_name}",
+            reason,
+        ),
+        actor=actor,
+        session=session,
+    )
+    notices.tell(
+        [after],
+        NoticeKind.PROVIDER_CHANGED,
+        lambda reader: f"{actor.display_name} gave you {session.recipient.full_name}'s session on "
+        f"{notices.span(session, reader)}{instead}.",
+        actor=actor,
+        session=session,
+    )
 
 
 def withdraw_offer(actor: User, assignment: Assignment, *, expected_version: int | None = None) -> None:
@@ -359,6 +426,17 @@ def decline_request(actor: User, session: RespiteSession, *, reason: str, expect
         actor=actor,
         summary=f"Request for {session.recipient.full_name} declined",
         meta={"from": previous, "reason": reason},
+    )
+    notices.tell(
+        [session.caregiver.user],
+        NoticeKind.DECLINED,
+        lambda reader: notices.with_reason(
+            f"{actor.display_name} declined the request for {notices.person_for(reader, session)} on "
+            f"{notices.span(session, reader)}",
+            reason,
+        ),
+        actor=actor,
+        session=session,
     )
     publish_session_changed(session)
     db.session.flush()

@@ -14,6 +14,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, exists, not_, select
 from sqlalchemy.orm import joinedload
 
+from ..admin.wording import timeline_labels
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -121,22 +122,9 @@ def load_details(session: RespiteSession) -> RespiteSession:
 
 # --- The timeline --------------------------------------------------------------------
 
-# What each action did, as the session's page says it. Anything else reads generically.
-ACTION_WORDING = {
-    "session.request": "Requested",
-    "session.edit": "Request changed",
-    "session.replace": "Changed after it was confirmed: replaced by a new request",
-    "session.confirm": "Confirmed",
-    "session.assign": "Confirmed: a provider was assigned",
-    "session.accept": "Confirmed: the provider accepted it",
-    "session.take": "Confirmed: the provider took it",
-    "session.reassign": "Given to another provider",
-    "session.decline": "Declined",
-    "session.cancel": "Cancelled",
-    "session.check_in": "Checked in",
-    "session.check_out": "Checked out",
-    "session.no_show": "Marked as a no-show",
-}
+# What each action did, as the session's page says it (the audit log's own wording table holds these too).
+# Anything else reads generically.
+ACTION_WORDING = timeline_labels()
 
 ROLE_WORDING: dict[str, str] = {
     Role.CAREGIVER: "family",

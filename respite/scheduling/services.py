@@ -8,7 +8,7 @@ and events.
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from uuid import uuid4
@@ -27,6 +27,7 @@ from ..models import (
     CareRecipient,
     Center,
     LocationKind,
+    NoticeKind,
     ProviderProfile,
     RespiteSession,
     Role,
@@ -34,6 +35,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..notices import services as notices
 from ..text import has_control_characters
 from ..timefmt import timespan, zone_or_utc
 from ..web.converters import MAX_ID
@@ -237,8 +239,31 @@ def cancel_session(
     """Cancel a requested or confirmed session before it starts (its caregiver or a coordinator).
 
     Its live assignments are cancelled with it. PermissionError when the
-    actor may never do this; SchedulingError when it can't happen now.
+    actor may never do this; SchedulingError when it can't happen now. Its
+    family, its provider and (see `_tell_cancelled`) the coordinators hear why.
     """
+    cancelled = _cancel(actor, session, reason=reason, expected_version=expected_version, now=now)
+    _tell_cancelled(actor, [cancelled])
+
+
+@dataclass(frozen=True)
+class _Cancelled:
+    """A session just cancelled, and what it had been: whose it was, and whether offers were out for it."""
+
+    session: RespiteSession
+    providers: list[User]  # who had accepted it
+    offered: bool
+
+
+def _cancel(
+    actor: User,
+    session: RespiteSession,
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> _Cancelled:
+    """The cancel transition itself (guard, change, audit row, event); no one is told yet."""
     if (refusal := cancel_refusal(actor, session, now)) is not None:
         raise refusal
     if expected_version is not None and expected_version != session.version:
@@ -247,7 +272,11 @@ def cancel_session(
     previous = session.status
     session.status = session_target("cancel", session.status)
     session.status_reason = reason
+    providers, offered = [], False
     for assignment in session.assignments:
+        if assignment.status == AssignmentStatus.ACCEPTED:
+            providers.append(assignment.provider.user)
+        offered = offered or assignment.status == AssignmentStatus.OFFERED
         if assignment.status in LIVE_ASSIGNMENT_STATUSES:
             assignment.status = assignment_target("cancel", assignment.status)
     audit.record(
@@ -259,6 +288,40 @@ def cancel_session(
     )
     publish_session_changed(session)
     db.session.flush()
+    return _Cancelled(session, providers, offered)
+
+
+def _tell_cancelled(actor: User, cancelled: Sequence[_Cancelled]) -> None:
+    """Who hears of cancelled sessions (one notice each, however many of a series went): the family, each
+    provider who had accepted one, and, when the family cancelled what a coordinator had arranged (a provider
+    on it, or offers out), the coordinators. The reason is the same for all of them."""
+    if not cancelled:
+        return
+    first = cancelled[0].session
+    reason = first.status_reason
+
+    def sentence(sessions: Sequence[RespiteSession]) -> Callable[[User], str]:
+        def text(reader: User) -> str:
+            whose = notices.person_for(reader, sessions[0])
+            if len(sessions) == 1:
+                what = f"{whose}'s session on {notices.span(sessions[0], reader)}"
+            else:
+                what = f"{len(sessions)} of {whose}'s sessions, from {notices.span(sessions[0], reader)}"
+            return notices.with_reason(f"{actor.display_name} cancelled {what}", reason)
+
+        return text
+
+    everyone = [c.session for c in cancelled]
+    notices.tell([first.caregiver.user], NoticeKind.CANCELLED, sentence(everyone), actor=actor, session=first)
+    held: dict[int, tuple[User, list[RespiteSession]]] = {}
+    for c in cancelled:
+        for provider in c.providers:
+            held.setdefault(provider.id, (provider, []))[1].append(c.session)
+    for provider, sessions in held.values():
+        notices.tell([provider], NoticeKind.CANCELLED, sentence(sessions), actor=actor, session=sessions[0])
+    arranged = [c.session for c in cancelled if c.providers or c.offered]
+    if actor.role == Role.CAREGIVER and arranged:
+        notices.tell(notices.coordinators(), NoticeKind.CANCELLED, sentence(arranged), actor=actor, session=arranged[0])
 
 
 # --- Requests --------------------------------------------------------------------
@@ -681,12 +744,15 @@ def edit_request(
     _check_version(session, expected_version)
     meta = {name: {"from": _plain(getattr(session, name)), "to": _plain(value)} for name, value in changed.items()}
     assignments = list(session.assignments)  # loaded before the savepoint, whose start flushes what is pending
+    moved = "starts_at" in changed or "ends_at" in changed
+    offered_to = [a.provider.user for a in assignments if moved and a.status in LIVE_ASSIGNMENT_STATUSES]
+    before = Occurrence(session.starts_at, session.ends_at)
     try:
         # Every change inside the savepoint: a clash or a concurrent change rolls back only this.
         with db.session.begin_nested():
             for name, value in changed.items():
                 setattr(session, name, value)
-            if "starts_at" in changed or "ends_at" in changed:
+            if moved:
                 for assignment in assignments:
                     if assignment.status in LIVE_ASSIGNMENT_STATUSES:
                         assignment.status = assignment_target("cancel", assignment.status)
@@ -707,9 +773,35 @@ def edit_request(
         f"{timespan(new.starts_at, new.ends_at, check.zone)}",
         meta={"changed": meta},
     )
+    if offered_to:
+        _tell_offers_withdrawn(actor, session, before, offered_to)
     publish_session_changed(session)
     db.session.flush()
     return True
+
+
+def _tell_offers_withdrawn(actor: User, session: RespiteSession, before: Occurrence, offered_to: list[User]) -> None:
+    """A request's time moved while offers were out for it: those providers, and the coordinators who arrange
+    it again, hear of the new time. (A time changed with no offer out shows in the queue; no one is told.)"""
+
+    def sentence(end: str) -> Callable[[User], str]:
+        def text(reader: User) -> str:
+            zone = zone_or_utc(reader.timezone)
+            return (
+                f"{actor.display_name} moved the request for {session.recipient.full_name} from "
+                f"{timespan(before.starts_at, before.ends_at, zone)} to {notices.span(session, reader)}; {end}"
+            )
+
+        return text
+
+    notices.tell(offered_to, NoticeKind.TIME_CHANGED, sentence("your offer for it is withdrawn."), actor=actor)
+    notices.tell(
+        notices.coordinators(),
+        NoticeKind.TIME_CHANGED,
+        sentence("the offers out for it are withdrawn."),
+        actor=actor,
+        session=session,
+    )
 
 
 def _plain(value: object) -> object:
@@ -810,9 +902,8 @@ def cancel_series(
         .where(RespiteSession.series_id == session.series_id, RespiteSession.starts_at >= session.starts_at)
         .order_by(RespiteSession.starts_at)
     ).all()
-    cancelled = []
-    for occurrence in rest:
-        if can_cancel(actor, occurrence, now):
-            cancel_session(actor, occurrence, reason=reason, now=now)
-            cancelled.append(occurrence)
-    return cancelled
+    cancelled = [
+        _cancel(actor, occurrence, reason=reason, now=now) for occurrence in rest if can_cancel(actor, occurrence, now)
+    ]
+    _tell_cancelled(actor, cancelled)
+    return [c.session for c in cancelled]

@@ -9,7 +9,9 @@ from flask_login import current_user
 from ..care import services as care
 from ..database import DatabaseBusy, write_lock
 from ..extensions import db
+from ..kiosk import services as kiosk
 from ..models import AssignmentStatus, CaregiverProfile, RespiteSession, Role, SessionStatus, User, utcnow
+from ..notices import services as notices
 from ..timefmt import timespan, zone_or_utc
 from ..web.access import roles_required
 from ..web.htmx import render_page
@@ -196,8 +198,9 @@ def edit_request(session_id: int) -> ResponseReturnValue:
                 flash(str(error), "error")
                 return redirect(session_page)
             else:
+                told = notices.told_sentence()
                 db.session.commit()
-                _changed_flash(session, result)
+                _changed_flash(session, result, told)
                 return redirect(url_for("scheduling.session", session_id=result.sessions[0].id))
         check = services.check_change(user, session, form.details())
         form.add_problems(check.problems)
@@ -209,10 +212,10 @@ def edit_request(session_id: int) -> ResponseReturnValue:
     ), status
 
 
-def _changed_flash(old: RespiteSession, result: services.RequestResult) -> None:
+def _changed_flash(old: RespiteSession, result: services.RequestResult, told: str) -> None:
     new = result.sessions[0]
     if new.id != old.id:
-        flash("Your change is sent as a new request; the confirmed session is cancelled.", "success")
+        flash(f"Your change is sent as a new request; the confirmed session is cancelled. {told}".strip(), "success")
     elif result.repeated:
         flash("Nothing changed.", "info")
     else:
@@ -236,9 +239,10 @@ def cancel_series(session_id: int) -> ResponseReturnValue:
     except services.SchedulingError as error:
         flash(str(error), "error")
     else:
+        told = notices.told_sentence()
         db.session.commit()
         count = len(cancelled)
-        flash(f"{count} session{'s are' if count != 1 else ' is'} cancelled.", "success")
+        flash(f"{count} session{'s are' if count != 1 else ' is'} cancelled. {told}".strip(), "success")
     return redirect(url_for("scheduling.sessions"))
 
 
@@ -261,8 +265,9 @@ def cancel(session_id: int) -> ResponseReturnValue:
     except services.SchedulingError as error:
         flash(str(error), "error")
     else:
+        told = notices.told_sentence()  # who was told, read before the commit forgets it
         db.session.commit()
-        flash("The session is cancelled.", "success")
+        flash(f"The session is cancelled. {told}".strip(), "success")
     if request.form.get("return_to") == "session":  # the form on the session's own page: back there
         return redirect(url_for("scheduling.session", session_id=session_id))
     return redirect(url_for("dashboards.home"))
@@ -335,5 +340,6 @@ def render_session_page(user: User, session: RespiteSession, *, status: int = 20
         card_state=care.card_state_for(user, session.recipient)
         if provider and session.status in lifecycle.ACTIVE_SESSION_STATUSES
         else None,
+        kiosk_code=kiosk.code_for_family(user, session),
         **extra,
     )

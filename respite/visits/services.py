@@ -5,7 +5,9 @@ lifecycle's table (respite.scheduling.lifecycle). Each one guards (the
 `*_refusal` functions below, which the template predicates `can_check_in`, …
 share, so a button shows exactly when the service would allow it), changes
 the session, writes its audit row, queues the `session` event and flushes.
-Nothing here commits: the view (or, later, the kiosk) that calls it does.
+Nothing here commits: the view (or the kiosk's service) that calls it does.
+A kiosk tablet (a KioskDevice, no one's sign-in) checks people in and out
+too: its audit rows name no person, only the kiosk role and the device.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +26,8 @@ from ..extensions import db
 from ..models import (
     Assignment,
     AssignmentStatus,
+    KioskDevice,
+    NoticeKind,
     ProviderProfile,
     RespiteSession,
     Role,
@@ -32,6 +36,7 @@ from ..models import (
     VisitNote,
     utcnow,
 )
+from ..notices import services as notices
 from ..scheduling.lifecycle import SchedulingError, session_target, session_transition_allowed
 from ..scheduling.services import publish_session_changed
 from ..text import has_control_characters
@@ -80,23 +85,30 @@ def is_its_provider(actor: User, session: RespiteSession) -> bool:
     return any(a.provider_id == profile_id and a.status == A.ACCEPTED for a in session.assignments)
 
 
-def _is_its_kiosk(actor: User, session: RespiteSession) -> bool:
-    return actor.role == Role.KIOSK and session.center_id is not None and actor.center_id == session.center_id
+# Who records a check-in or check-out: a person, or a kiosk tablet paired with the session's center.
+Recorder = User | KioskDevice
 
 
-def _clock(moment: datetime, actor: User) -> str:
+def _is_its_kiosk(device: KioskDevice, session: RespiteSession) -> bool:
+    return not device.is_revoked and session.center_id is not None and device.center_id == session.center_id
+
+
+def _clock(moment: datetime, actor: Recorder) -> str:
     """A moment as `actor` reads it, in their own zone: "Tue 3 Mar, 09:30"."""
     return moment.astimezone(zone_or_utc(actor.timezone)).strftime("%a %-d %b, %H:%M")
 
 
-def _recorder_refusal(actor: User, session: RespiteSession, doing: str) -> PermissionError | None:
+def _recorder_refusal(actor: Recorder, session: RespiteSession, doing: str) -> PermissionError | None:
     """Check-in and check-out: its provider, a coordinator, or the kiosk of its center."""
-    if actor.role == Role.COORDINATOR or is_its_provider(actor, session) or _is_its_kiosk(actor, session):
+    if isinstance(actor, KioskDevice):
+        if _is_its_kiosk(actor, session):
+            return None
+    elif actor.role == Role.COORDINATOR or is_its_provider(actor, session):
         return None
     return PermissionError(f"Only the session's provider or a coordinator can {doing}.")
 
 
-def check_in_refusal(actor: User, session: RespiteSession, now: datetime | None = None) -> Exception | None:
+def check_in_refusal(actor: Recorder, session: RespiteSession, now: datetime | None = None) -> Exception | None:
     """Why `actor` may not check `session` in now (an exception to raise), or None when they may.
 
     A confirmed session, from CHECK_IN_OPENS_MINUTES before its start until its end.
@@ -118,11 +130,11 @@ def check_in_refusal(actor: User, session: RespiteSession, now: datetime | None 
     return None
 
 
-def can_check_in(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
+def can_check_in(actor: Recorder, session: RespiteSession, now: datetime | None = None) -> bool:
     return check_in_refusal(actor, session, now) is None
 
 
-def check_out_refusal(actor: User, session: RespiteSession, now: datetime | None = None) -> Exception | None:
+def check_out_refusal(actor: Recorder, session: RespiteSession, now: datetime | None = None) -> Exception | None:
     """Why `actor` may not check `session` out now, or None: a checked-in session, at or after its check-in."""
     if (refusal := _recorder_refusal(actor, session, "check it out")) is not None:
         return refusal
@@ -135,7 +147,7 @@ def check_out_refusal(actor: User, session: RespiteSession, now: datetime | None
     return None
 
 
-def can_check_out(actor: User, session: RespiteSession, now: datetime | None = None) -> bool:
+def can_check_out(actor: Recorder, session: RespiteSession, now: datetime | None = None) -> bool:
     return check_out_refusal(actor, session, now) is None
 
 
@@ -213,12 +225,17 @@ def _saving() -> Iterator[None]:
         raise SchedulingError(STALE_MESSAGE) from error
 
 
-def _record(action: str, session: RespiteSession, actor: User, what: str, meta: dict[str, object]) -> None:
-    audit.record(action, session, actor=actor, summary=f"Session for {session.recipient.full_name} {what}", meta=meta)
+def _record(action: str, session: RespiteSession, actor: Recorder, what: str, meta: dict[str, object]) -> None:
+    summary = f"Session for {session.recipient.full_name} {what}"
+    if isinstance(actor, KioskDevice):
+        summary += f" at kiosk “{actor.name}”"
+        audit.record(action, session, actor_role=Role.KIOSK, summary=summary, meta={**meta, "device_id": actor.id})
+        return
+    audit.record(action, session, actor=actor, summary=summary, meta=meta)
 
 
 def check_in(
-    actor: User, session: RespiteSession, *, now: datetime | None = None, expected_version: int | None = None
+    actor: Recorder, session: RespiteSession, *, now: datetime | None = None, expected_version: int | None = None
 ) -> None:
     """Record that the visit began, at `now`: its provider (from their phone at a home visit), a coordinator,
     or the kiosk of the session's center. PermissionError when the actor may never do this; SchedulingError
@@ -232,12 +249,13 @@ def check_in(
         session.status = session_target("check_in", session.status)
         session.checked_in_at = now
     _record("session.check_in", session, actor, "checked in", {"from": previous, "at": now.isoformat()})
+    _tell_family(actor, session, NoticeKind.CHECKED_IN, "in", now)
     publish_session_changed(session)
     db.session.flush()
 
 
 def check_out(
-    actor: User, session: RespiteSession, *, now: datetime | None = None, expected_version: int | None = None
+    actor: Recorder, session: RespiteSession, *, now: datetime | None = None, expected_version: int | None = None
 ) -> None:
     """Record that the visit ended, at `now`: the session is completed. Who may: as for `check_in`."""
     now = now or utcnow()
@@ -249,8 +267,24 @@ def check_out(
         session.status = session_target("check_out", session.status)
         session.checked_out_at = now
     _record("session.check_out", session, actor, "checked out", {"from": previous, "at": now.isoformat()})
+    _tell_family(actor, session, NoticeKind.CHECKED_OUT, "out", now)
     publish_session_changed(session)
     db.session.flush()
+
+
+def _tell_family(actor: Recorder, session: RespiteSession, kind: NoticeKind, way: str, at: datetime) -> None:
+    """The family hears the moment their person was checked in (or out), and by whom."""
+    if isinstance(actor, KioskDevice):
+        who = f"The front desk at {actor.center_name}"
+    else:
+        who = actor.display_name
+    notices.tell(
+        [session.caregiver.user],
+        kind,
+        lambda reader: f"{who} checked {notices.person_for(reader, session)} {way} at {notices.moment(at, reader)}.",
+        actor=actor if isinstance(actor, User) else None,
+        session=session,
+    )
 
 
 def _clean_text(value: str, limit: int, *, field: str) -> str:

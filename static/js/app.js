@@ -150,4 +150,12 @@
       }
     });
   });
+
+  // A thread opened at its newest messages (#latest) is there before htmx first looks at what is in
+  // view (at DOMContentLoaded, after this deferred script): the link to older messages at its top then
+  // loads them when the reader scrolls up to it, not at once. Without this file the browser scrolls there.
+  var latest = window.location.hash === "#latest" && document.getElementById("latest");
+  if (latest) {
+    latest.scrollIntoView();
+  }
 })();

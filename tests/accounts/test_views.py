@@ -108,7 +108,7 @@ def test_a_sign_up_link_works_once(app, client):
 
     for again in (client.get(link), client.post(link)):
         assert again.status_code == 404
-        assert "This link has been used already, or has expired." in again.text
+        assert "This link has been used already: the account it made is ready. Sign in." in again.text
     assert _count(User) == 1
 
 

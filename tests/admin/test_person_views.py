@@ -136,7 +136,7 @@ def test_the_persons_page_keeps_to_its_statement_budget(as_coordinator, provider
         for i in range(n):
             audit.record("user.note", provider, actor=as_coordinator.user, summary=f"Row {i}")
 
-    assert_statement_budget(as_coordinator, _path(provider), add_rows, 4 + NAV, large=25)
+    assert_statement_budget(as_coordinator, _path(provider), add_rows, 9 + NAV, large=25)
 
 
 def test_a_familys_page_lists_the_people_they_care_for_within_its_budget(as_coordinator, caregiver):
@@ -144,7 +144,7 @@ def test_a_familys_page_lists_the_people_they_care_for_within_its_budget(as_coor
         for _ in range(n):
             factories.CareRecipientFactory(caregiver=caregiver.caregiver_profile)
 
-    assert_statement_budget(as_coordinator, _path(caregiver), add_rows, 5 + NAV, large=25)
+    assert_statement_budget(as_coordinator, _path(caregiver), add_rows, 9 + NAV, large=25)
     text = as_coordinator.get(_path(caregiver)).text
     for recipient in caregiver.caregiver_profile.recipients:
         assert f'<a href="/people/{recipient.id}">{escape(recipient.full_name)}</a>' in text
@@ -425,7 +425,9 @@ def test_erasing_a_family_leaves_no_trace_of_them_in_their_rows(app, as_coordina
     assert audit.verify_chain()[1] is None
     # The people page and the person's page show the erased account.
     assert re.search(
-        rf"Erased account {family.id}</a></td>.*?<td[^>]*>Erased</td>", as_coordinator.get("/admin/users").text, re.S
+        rf"Erased account {family.id}</a></td>.*?<span class=\"badge badge-person-erased\">Erased</span>",
+        as_coordinator.get("/admin/users").text,
+        re.S,
     )
     page = as_coordinator.get(_path(family)).text
     assert "personal details were erased on request" in page

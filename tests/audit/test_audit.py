@@ -1,6 +1,6 @@
-"""The audit trail: what a row holds, the hash chain, the append-only rule, and the coordinator's log page."""
+"""The audit trail: what a row holds, the hash chain and the append-only rule (the coordinator's page of it:
+tests/admin/test_audit_log.py)."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -8,7 +8,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
 from respite import audit
-from respite.admin import services as admin_services
 from respite.extensions import db
 from respite.models import utcnow
 from tests import factories
@@ -120,116 +119,6 @@ def test_the_log_is_append_only(dialect, statement):
     assert "append-only" in str(refused.value.orig)
     assert [row.summary for row in audit_rows()] == ["event 0", "event 1"]
     assert audit.verify_chain() == (2, None)
-
-
-# --- The coordinator's log page -------------------------------------------------------------
-
-
-def _row_actions(response):
-    return re.findall(r"<td[^>]*><code>([^<]+)</code></td>", response.get_data(as_text=True))
-
-
-def test_audit_page_lists_newest_first(as_coordinator):
-    for action in ("user.invite", "auth.login_failed", "session.cancel"):
-        audit.record(action, summary=f"did {action}")
-
-    response = as_coordinator.get("/admin/audit")
-
-    assert response.status_code == 200
-    assert _row_actions(response)[:3] == ["session.cancel", "auth.login_failed", "user.invite"]
-    assert "did user.invite" in response.text
-    assert f"{as_coordinator.user.display_name}" in response.text
-    assert "System or anonymous" in response.text
-    assert "127.0.0.1" in response.text
-
-
-def test_audit_page_filters_by_action_prefix(as_coordinator):
-    for action in ("auth.login_failed", "auth.locked", "user.invite", "author.note"):
-        audit.record(action)
-
-    response = as_coordinator.get("/admin/audit?action=auth.")
-
-    actions = _row_actions(response)
-    assert set(actions) == {"auth.login", "auth.login_failed", "auth.locked"}
-    assert f"{len(actions)} entries for “auth.”" in response.text
-    assert 'value="auth."' in response.text
-
-
-@pytest.mark.parametrize("pattern", ["%", "auth_login", "_"])
-def test_audit_filter_is_a_plain_prefix_not_a_pattern(as_coordinator, pattern):
-    audit.record("auth.login_failed")
-
-    response = as_coordinator.get("/admin/audit", query_string={"action": pattern})
-
-    assert _row_actions(response) == []
-    assert "No entries match." in response.text
-
-
-def test_audit_page_paginates(as_coordinator, monkeypatch):
-    monkeypatch.setattr(admin_services, "AUDIT_PAGE_SIZE", 2)
-    for n in range(4):
-        audit.record(f"test.page{n}")  # with the coordinator's sign-in: 5 rows, 3 pages
-
-    first = as_coordinator.get("/admin/audit")
-    second = as_coordinator.get("/admin/audit?page=2")
-    last = as_coordinator.get("/admin/audit?page=3")
-
-    assert _row_actions(first) == ["test.page3", "test.page2"]
-    assert "Page 1 of 3" in first.text
-    assert 'href="/admin/audit?page=2">Older' in first.text
-    assert "Newer" not in first.text
-    assert _row_actions(second) == ["test.page1", "test.page0"]
-    assert 'href="/admin/audit?page=1">Newer' in second.text
-    assert _row_actions(last) == ["auth.login"]
-    assert "Older" not in last.text
-
-
-def test_audit_pagination_keeps_the_filter(as_coordinator, monkeypatch):
-    monkeypatch.setattr(admin_services, "AUDIT_PAGE_SIZE", 1)
-    audit.record("test.one")
-    audit.record("test.two")
-
-    response = as_coordinator.get("/admin/audit?action=test.")
-
-    assert 'href="/admin/audit?action=test.&amp;page=2">Older' in response.text
-
-
-@pytest.mark.parametrize("page", ["0", "-3", "abc"])
-def test_audit_page_number_falls_back_to_the_first(as_coordinator, page):
-    response = as_coordinator.get(f"/admin/audit?page={page}")
-
-    assert response.status_code == 200
-    assert _row_actions(response) == ["auth.login"]
-
-
-@pytest.mark.parametrize("page", ["4", "99999999999999999999999"])
-def test_audit_page_number_past_the_end_shows_the_last_page(as_coordinator, monkeypatch, page):
-    monkeypatch.setattr(admin_services, "AUDIT_PAGE_SIZE", 2)
-    for n in range(4):
-        audit.record(f"test.page{n}")
-
-    response = as_coordinator.get(f"/admin/audit?page={page}")
-
-    assert response.status_code == 200
-    assert "Page 3 of 3" in response.text
-    assert _row_actions(response) == ["auth.login"]
-
-
-def test_audit_htmx_request_gets_the_rows_only(as_coordinator):
-    response = as_coordinator.get("/admin/audit?action=auth.", headers={"HX-Request": "true"})
-
-    assert response.status_code == 200
-    assert response.text.lstrip().startswith('<div id="audit-results">')
-    assert "<html" not in response.text
-    assert _row_actions(response) == ["auth.login"]
-    assert "HX-Request" in response.headers["Vary"]
-
-
-def test_audit_boosted_request_gets_the_whole_page(as_coordinator):
-    response = as_coordinator.get("/admin/audit", headers={"HX-Request": "true", "HX-Boosted": "true"})
-
-    assert "<html" in response.text
-    assert '<div id="audit-results">' in response.text
 
 
 @pytest.mark.postgres_only

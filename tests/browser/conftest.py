@@ -7,7 +7,8 @@
   loaded with the demo data through the `flask` commands.
 - `page_for(role, size)`: a fresh browser context at that size, signed in
   through the real form with the role's demo account; `caregiver_page`,
-  `provider_page`, `coordinator_page` and `kiosk_page` are the usual ones.
+  `provider_page`, `coordinator_page` and `kiosk_page` (a tablet, signed in as no one: pair it) are the
+  usual ones.
 - `pages.visit(page, name)` checks the page (console errors, which
   `page_for` collects per page; nothing scrolling sideways; axe-core) and saves
   <role>-<name>-<size>.png (see pages.SCREENSHOTS). Console errors logged

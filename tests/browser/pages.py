@@ -32,6 +32,7 @@ SIZES = {
     "phone": {"width": 360, "height": 740},
     "desktop": {"width": 1366, "height": 768},
     "tablet": {"width": 1280, "height": 800},
+    "tablet-small": {"width": 1024, "height": 768},
 }
 # Where each role works (see DESIGN.md, "Who uses it, and where").
 ROLE_SIZES = {"caregiver": "phone", "provider": "desktop", "coordinator": "desktop", "kiosk": "tablet"}

@@ -7,6 +7,7 @@ console errors, no serious axe finding. Below 600px, tables read as stacked card
 
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -77,10 +78,11 @@ def test_a_long_name_wraps_everywhere_it_shows(page_for, size):
 
     # The coordinator sees that person on the dashboard, the People page and the audit log.
     coordinator = page_for("coordinator", size)
-    expect(coordinator.locator("#recent-heading + ul")).to_contain_text(f"Caregiver {LONG_NAME} signed up")
+    # Each row in words, naming the person as they are called now.
+    expect(coordinator.locator("#recent-heading + ul")).to_contain_text(f"{RENAMED} signed up as a family caregiver")
     visit(coordinator, "dashboard-long-name")
 
-    coordinator.goto("/admin/users")
+    coordinator.goto(f"/admin/users?q={quote(email)}")  # the list comes a page at a time: find them
     people = coordinator.get_by_role("table")
     person = people.get_by_role("row").filter(has_text=email)
     expect(person).to_contain_text(RENAMED)
@@ -89,11 +91,11 @@ def test_a_long_name_wraps_everywhere_it_shows(page_for, size):
         expect_stacked_cards(people, person)
         expect_table_semantics(coordinator, "people")
 
-    coordinator.goto("/admin/audit?action=auth.sign_up")
+    coordinator.goto("/admin/audit?action=sign-ups")
     entries = coordinator.get_by_role("table")
     # The newest sign-up under that name (the phone and desktop runs each make one).
-    entry = entries.get_by_role("row").filter(has_text=f"Caregiver {LONG_NAME} signed up").first
-    expect(entry).to_contain_text(RENAMED)
+    entry = entries.get_by_role("row").filter(has_text=f"{RENAMED} signed up as a family caregiver").first
+    expect(entry.get_by_role("link", name=RENAMED)).to_have_attribute("href", re.compile(r"^/admin/users/\d+$"))
     visit(coordinator, "audit-long-name")
     if size == "phone":
         expect_stacked_cards(entries, entry)
@@ -119,7 +121,7 @@ def test_each_roles_main_pages_fit_a_phone(page_for, role):
 
 
 def test_the_coordinators_navigation_fits_a_phone(page_for):
-    """Nine items on a 360px screen: they wrap onto rows inside it, each a 44px touch target."""
+    """Every item on a 360px screen: they wrap onto rows inside it, each a 44px touch target."""
     page = page_for("coordinator", "phone")
     nav = page.get_by_role("navigation", name="Main")
     items = nav.locator("a[href], button")
@@ -128,7 +130,9 @@ def test_the_coordinators_navigation_fits_a_phone(page_for):
         "Queue",
         "Calendar",
         "People",
+        "Kiosks",
         "Audit log",
+        "Reports",
         "Inbox",
         "Notices",
         "Account",

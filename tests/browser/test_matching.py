@@ -686,7 +686,8 @@ def test_the_providers_offers_schedule_and_visit_pages(page_for, size):
 
     # Tomorrow's session: the visit, with when check-in opens.
     nav_to(page, "Schedule")
-    schedule.locator(".schedule-entry").filter(has_text="Confirmed").first.get_by_role("link").click()
+    tomorrow = schedule.locator(".schedule-entry").filter(has_text="Confirmed").filter(has_text="Elena Martinez")
+    tomorrow.first.get_by_role("link").click()
     visit_panel = page.get_by_role("region", name="The visit")
     expect(visit_panel).to_contain_text("Check-in opens at")
     visit(page, "session-visit-panel")

@@ -12,7 +12,6 @@ HEADINGS = {
     "caregiver": "Hello, Rosa",
     "provider": "Your upcoming sessions",
     "coordinator": "Program overview",
-    "kiosk": "Today at Maple House Respite Center",
 }
 
 FOCUSABLE = (
@@ -61,7 +60,8 @@ def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-@pytest.mark.parametrize("role", ["caregiver", "provider", "coordinator", "kiosk"])
+# The kiosk tablet is no one's sign-in and has no navigation: tests/browser/test_kiosk.py.
+@pytest.mark.parametrize("role", ["caregiver", "provider", "coordinator"])
 def test_role_lands_on_dashboard_and_navigates_by_keyboard(page_for, role):
     page = page_for(role)
     expect(page).to_have_url(re.compile(rf"{DASHBOARDS[role]}$"))
@@ -87,7 +87,7 @@ def test_role_lands_on_dashboard_and_navigates_by_keyboard(page_for, role):
     page.keyboard.press("Enter")
     expect(page.locator("main#main")).to_be_focused()
 
-    # Enter on a nav link follows it: the first that isn't this page (the kiosk has only Home).
+    # Enter on a nav link follows it: the first that isn't this page.
     # (A fresh load without the #main fragment, which would move where Tab starts.)
     page.goto(DASHBOARDS[role])
     links = [state for state in walk[2:] if state["href"]]

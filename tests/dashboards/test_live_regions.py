@@ -1,11 +1,9 @@
 """Live regions: a dashboard answers htmx with just the region that re-fetches itself on events."""
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from respite.models import utcnow
 from tests import factories
 
 HTMX = {"HX-Request": "true"}
@@ -17,7 +15,6 @@ HTMX = {"HX-Request": "true"}
         ("as_caregiver", "/caregiver", 'id="upcoming"'),
         ("as_provider", "/provider", 'id="provider-sessions"'),
         ("as_coordinator", "/coordinator", 'id="coordinator-queue"'),
-        ("as_kiosk", "/kiosk", 'id="kiosk-board"'),
     ],
 )
 def test_region_refetch_returns_the_fragment_only(request, client_fixture, path, region):
@@ -31,7 +28,7 @@ def test_region_refetch_returns_the_fragment_only(request, client_fixture, path,
     assert "HX-Request" in fragment.headers["Vary"]
 
 
-@pytest.mark.parametrize(("client_fixture", "path"), [("as_provider", "/provider"), ("as_kiosk", "/kiosk")])
+@pytest.mark.parametrize(("client_fixture", "path"), [("as_provider", "/provider")])
 def test_boosted_navigation_gets_the_whole_page(request, client_fixture, path):
     client = request.getfixturevalue(client_fixture)
     body = client.get(path, headers={**HTMX, "HX-Boosted": "true"}).get_data(as_text=True)
@@ -52,17 +49,3 @@ def test_coordinator_region_shows_queue_and_counts(as_coordinator):
     assert "Morning, please" in body
     assert session.recipient.full_name in body
     assert "Recent activity" not in body
-
-
-def test_kiosk_board_shows_times_in_the_centers_zone(as_kiosk):
-    center = as_kiosk.user.center
-    center.timezone = "Asia/Tokyo"
-    as_kiosk.user.timezone = "America/Chicago"
-    now = utcnow()
-    tokyo_today = now.astimezone(timezone(timedelta(hours=9))).date()
-    starts = datetime(tokyo_today.year, tokyo_today.month, tokyo_today.day, 1, 30, tzinfo=UTC)  # 10:30 JST
-    factories.RespiteSessionFactory(
-        center=center, starts_at=starts, ends_at=starts + timedelta(hours=2), status="confirmed"
-    )
-    body = as_kiosk.get("/kiosk", headers=HTMX).get_data(as_text=True)
-    assert "10:30 – 12:30" in body

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from respite import audit
 from respite.extensions import db
 from respite.models import Assignment, utcnow
 from tests import factories
@@ -37,13 +38,10 @@ def profile_assignments(profile):
 
 
 def make_coordinator_rows(client, n):
+    # Requests, each in the audit log too: the dashboard's recent activity and the audit log word them.
     for _ in range(n):
-        factories.RespiteSessionFactory()
-
-
-def make_kiosk_rows(client, n):
-    for _ in range(n):
-        factories.RespiteSessionFactory(center=client.user.center, starts_at=utcnow(), status="confirmed")
+        session = factories.RespiteSessionFactory()
+        audit.record("session.request", session, actor=session.caregiver.user)
 
 
 # The budgets: sign-in check (user), then the page's own reads.
@@ -54,12 +52,11 @@ BUDGETS = [
     ("as_caregiver", "/caregiver", REGION, make_caregiver_rows, 4),
     ("as_provider", "/provider", {}, make_provider_rows, 4 + NAV),
     ("as_provider", "/provider", REGION, make_provider_rows, 4),
-    ("as_coordinator", "/coordinator", {}, make_coordinator_rows, 4 + NAV),
+    ("as_coordinator", "/coordinator", {}, make_coordinator_rows, 5 + NAV),
     ("as_coordinator", "/coordinator", REGION, make_coordinator_rows, 3),
-    ("as_kiosk", "/kiosk", {}, make_kiosk_rows, 3),
-    ("as_kiosk", "/kiosk", REGION, make_kiosk_rows, 3),
-    ("as_coordinator", "/admin/audit", {}, make_coordinator_rows, 3 + NAV),
-    ("as_coordinator", "/admin/users", {}, make_coordinator_rows, 3 + NAV),
+    # The kiosk tablet's board: tests/kiosk/test_views.py.
+    ("as_coordinator", "/admin/audit", {}, make_coordinator_rows, 6 + NAV),
+    ("as_coordinator", "/admin/users", {}, make_coordinator_rows, 4 + NAV),
 ]
 
 

@@ -1,12 +1,15 @@
 """Demo data for a first run, and the command-line tasks `flask seed-demo` and `flask audit verify`."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select, text
 
 from respite import audit
-from respite.demo import ACCOUNTS, DEMO_PASSWORD, demo_accounts, seed_demo
+from respite.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF_PIN, demo_accounts, seed_demo
 from respite.extensions import db
-from respite.models import ALL_MODELS, Conversation, Message, RespiteSession, User
+from respite.messaging import attachments
+from respite.models import ALL_MODELS, Attachment, Conversation, Message, RespiteSession, User
 from tests import factories
 from tests.audit.test_audit import _drop_append_only_triggers
 from tests.helpers import sign_in
@@ -20,8 +23,9 @@ def _counts():
 
 @pytest.fixture
 def demo():
-    created, accounts = seed_demo()
+    created, accounts, front_desk = seed_demo()
     assert created
+    assert front_desk.staff_pin == DEMO_STAFF_PIN
     return accounts
 
 
@@ -37,10 +41,11 @@ def test_demo_creates_every_account_once(demo):
 def test_demo_is_idempotent(demo):
     before = _counts()
 
-    created, accounts = seed_demo()
+    created, accounts, front_desk = seed_demo()
 
     assert not created
     assert accounts == demo
+    assert front_desk is None
     assert _counts() == before
 
 
@@ -49,11 +54,12 @@ def test_demo_has_sessions_in_several_states_and_a_conversation(demo):
     assert {"requested", "confirmed", "checked_in", "completed", "cancelled"} <= statuses
     conversation = db.session.scalar(select(Conversation))
     assert len(conversation.participants) == 2
-    assert db.session.scalar(select(func.count()).select_from(Message)) == 2
-    codes = db.session.scalars(select(RespiteSession.kiosk_code).where(RespiteSession.kiosk_code.is_not(None))).all()
-    assert len(codes) == len(set(codes)) == 3
-    # Two people added with a care card each, and the load itself; the chain holds.
-    assert audit.verify_chain() == (5, None)
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 3
+    photo = db.session.scalar(select(Attachment))
+    assert photo.message.conversation == conversation
+    assert attachments.read(photo).startswith(b"\x89PNG")  # stored encrypted, read back whole
+    # Four people added with a care card each, the kiosk's pairing code, and the load itself; the chain holds.
+    assert audit.verify_chain() == (10, None)
 
 
 @pytest.mark.parametrize(("role", "email"), demo_accounts())
@@ -67,20 +73,26 @@ def test_every_demo_account_signs_in_to_its_dashboard(app, demo, role, email):
     assert response.request.path == DASHBOARDS[role]
 
 
-def test_demo_dashboards_show_the_demo_story(app, demo):
-    client = app.test_client()
-    sign_in(client, db.session.scalar(select(User).where(User.email == "kiosk@demo.respite.test")), DEMO_PASSWORD)
+def test_the_demo_kiosk_pairs_with_its_code_and_has_someone_in_every_column(app):
+    _, _, front_desk = seed_demo()
+    db.session.commit()
+    tablet = app.test_client()
 
-    text_ = client.get("/kiosk").get_data(as_text=True)
+    assert tablet.post("/kiosk/pair", data={"code": front_desk.pairing_code}).status_code == 302
+    text_ = tablet.get("/kiosk").get_data(as_text=True)
 
-    assert "Lily C." in text_
+    expected, here, gone = re.split(r'<h2 id="(?:here|gone)-heading">', text_.split('<h2 id="expected-heading">')[1])
+    assert "Samir H." in expected
+    assert "Lily C." in here
+    assert "Huda H." in gone
     assert "Chen" not in text_
+    assert "Haddad" not in text_
 
 
 # --- flask seed-demo -----------------------------------------------------------------------
 
 
-def test_seed_demo_command_prints_each_sign_in(runner):
+def test_seed_demo_command_prints_each_sign_in(app, runner):
     result = runner.invoke(args=["seed-demo"])
 
     assert result.exit_code == 0
@@ -88,6 +100,10 @@ def test_seed_demo_command_prints_each_sign_in(runner):
     sign_in_lines = [line.split() for line in result.output.splitlines() if "@demo.respite.test" in line]
     assert sign_in_lines == [[role, email, DEMO_PASSWORD] for role, email in demo_accounts()]
     assert db.session.scalar(select(func.count()).select_from(User)) == len(ACCOUNTS)
+    # The kiosk is no one's sign-in: a pairing code, and the staff PIN.
+    code = re.search(r"kiosk +pair at /kiosk with +([A-Z0-9]{4}-[A-Z0-9]{4})", result.output).group(1)
+    assert f"staff PIN    {DEMO_STAFF_PIN}" in result.output
+    assert app.test_client().post("/kiosk/pair", data={"code": code}).status_code == 302
 
 
 def test_seed_demo_command_a_second_time_changes_nothing(runner):
@@ -99,6 +115,7 @@ def test_seed_demo_command_a_second_time_changes_nothing(runner):
     assert result.exit_code == 0
     assert "Demo data already present." in result.output
     assert "coordinator@demo.respite.test" in result.output
+    assert "a code from the coordinator's Kiosks page" in result.output
     assert _counts() == before
 
 

@@ -60,9 +60,13 @@ def test_stream_needs_sign_in(client):
 
 def test_channels_come_from_the_signed_in_user(app, caregiver, kiosk):
     assert realtime.channels_for(caregiver) == [realtime.user_channel(caregiver.id)]
-    assert realtime.channels_for(kiosk) == [realtime.center_channel(kiosk.center_id), realtime.user_channel(kiosk.id)]
-    kiosk.center_id = None
+    # A kiosk account from before tablets were paired hears its own channel only; a tablet hears its center.
     assert realtime.channels_for(kiosk) == [realtime.user_channel(kiosk.id)]
+    tablet = factories.KioskDeviceFactory()
+    assert realtime.device_channels(tablet) == [
+        realtime.center_channel(tablet.center_id),
+        realtime.kiosk_channel(tablet.id),
+    ]
 
 
 def test_stream_carries_own_events_only_whatever_the_client_asks(app, as_caregiver, short_streams):
@@ -93,10 +97,17 @@ def test_stream_headers_heartbeat_and_end(app, as_provider, short_streams):
     assert time.monotonic() - started < 5  # the stream ends by itself so the browser re-checks sign-in
 
 
-def test_kiosk_stream_hears_its_center(app, as_kiosk, short_streams):
-    response = as_kiosk.get("/events", buffered=False)
-    realtime.publish_now(realtime.center_channel(as_kiosk.user.center_id), "kiosk", {"session_id": 9})
-    assert 'event:kiosk\ndata:{"session_id": 9}' in read_stream(response)
+def test_a_tablets_stream_hears_its_center_only(app, client, short_streams):
+    tablet = factories.KioskDeviceFactory()
+    elsewhere = factories.CenterFactory()
+    client.set_cookie("respite_kiosk", tablet.token, path="/kiosk")
+    response = client.get("/kiosk/events", buffered=False)
+    assert response.status_code == 200
+    realtime.publish_now(realtime.center_channel(elsewhere.id), "kiosk", {"session_id": 8})
+    realtime.publish_now(realtime.center_channel(tablet.center_id), "kiosk", {"session_id": 9})
+    body = read_stream(response)
+    assert 'event:kiosk\ndata:{"session_id": 9}' in body
+    assert '"session_id": 8' not in body
 
 
 def test_stream_does_not_touch_the_sign_in_session(app, as_caregiver, short_streams):

@@ -126,7 +126,10 @@ def test_cancel_tells_the_family_the_providers_the_coordinators_and_the_center_a
     assert {realtime.user_channel(u.id) for u in expected_users} <= channels
     assert realtime.center_channel(session.center_id) in channels
     assert realtime.user_channel(bystander.id) not in channels
-    assert {(t, tuple(d.items())) for _, t, d in published} == {("session", (("session_id", session.id),))}
+    assert {(t, tuple(d.items())) for _, t, d in published if t != "notice"} == {
+        ("session", (("session_id", session.id),))
+    }
+    assert (realtime.user_channel(own_caregiver(session).id), "notice", {}) in published  # and a notice for the family
 
 
 def test_a_home_visit_tells_no_center(coordinator, published):

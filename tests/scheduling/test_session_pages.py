@@ -326,8 +326,8 @@ def test_session_page_statement_budget_with_a_long_timeline(request, as_caregive
             factories.AssignmentFactory(session=session)
             audit.record("session.edit", session, actor=actors[i % 2], meta={"reason": f"change {i}"})
 
-    # sign-in check, the session (scoped), its details, providers, timeline
-    assert_statement_budget(client, f"/sessions/{session.id}", add_history, 5 + NAV)
+    # sign-in check, the session (scoped), its details, providers, timeline, whom to message about it
+    assert_statement_budget(client, f"/sessions/{session.id}", add_history, 6 + NAV)
 
 
 @pytest.mark.parametrize("page", ["0", "-3", str(10**30), "many"])

@@ -76,20 +76,27 @@ def test_a_coordinator_checks_in_for_the_provider(visit, coordinator):
     assert visit.status == S.CHECKED_IN
 
 
-def test_the_kiosk_of_the_sessions_center_checks_in_and_out(visit):
-    kiosk = factories.UserFactory(role=Role.KIOSK, center=visit.center)
-    services.check_in(kiosk, visit, now=visit.starts_at)
-    services.check_out(kiosk, visit, now=visit.ends_at)
+def test_the_kiosk_tablet_of_the_sessions_center_checks_in_and_out_and_no_person_is_named(visit):
+    tablet = factories.KioskDeviceFactory(center=visit.center)
+    services.check_in(tablet, visit, now=visit.starts_at)
+    services.check_out(tablet, visit, now=visit.ends_at)
     assert visit.status == S.COMPLETED
+    rows = audit_rows("session.check_in") + audit_rows("session.check_out")
+    assert [(r.actor_id, r.actor_role, r.meta["device_id"]) for r in rows] == [(None, "kiosk", tablet.id)] * 2
 
 
-def test_another_centers_kiosk_and_any_kiosk_at_a_home_visit_are_refused(visit, kiosk, provider):
-    with pytest.raises(PermissionError):
-        services.check_in(kiosk, visit, now=visit.starts_at)
+def test_another_centers_tablet_a_revoked_one_a_kiosk_account_and_any_tablet_at_a_home_visit_are_refused(
+    visit, kiosk, provider
+):
+    elsewhere = factories.KioskDeviceFactory()
+    revoked = factories.KioskDeviceFactory(center=visit.center, revoked_at=utcnow())
+    kiosk.center = visit.center  # a kiosk account, from before tablets were paired: no longer a recorder
+    for actor in (elsewhere, revoked, kiosk):
+        with pytest.raises(PermissionError):
+            services.check_in(actor, visit, now=visit.starts_at)
     home = confirmed_session(provider, hours_ahead=10, center=None, location_kind="home", address="4 Elm Row")
-    kiosk.center = visit.center
     with pytest.raises(PermissionError):
-        services.check_in(kiosk, home, now=home.starts_at)
+        services.check_in(factories.KioskDeviceFactory(center=visit.center), home, now=home.starts_at)
     assert (visit.status, home.status) == (S.CONFIRMED, S.CONFIRMED)
 
 
@@ -281,7 +288,10 @@ def test_a_check_in_tells_the_family_its_providers_the_coordinators_and_the_cent
     assert {realtime.user_channel(u) for u in expected} <= channels
     assert realtime.center_channel(visit.center_id) in channels
     assert realtime.user_channel(bystander.id) not in channels
-    assert {(t, tuple(d.items())) for _, t, d in published} == {("session", (("session_id", visit.id),))}
+    assert {(t, tuple(d.items())) for _, t, d in published if t != "notice"} == {
+        ("session", (("session_id", visit.id),))
+    }
+    assert (realtime.user_channel(visit.caregiver.user_id), "notice", {}) in published  # and a notice for the family
 
 
 def test_a_refused_transition_records_and_tells_nothing(visit, provider, published):
@@ -314,7 +324,7 @@ def test_the_service_flushes_and_never_commits(visit, provider, published):
 def test_each_predicate_is_true_exactly_when_its_service_goes_through(provider, status, who, minutes):
     other_provider = factories.ProviderProfileFactory().user
     coordinator = factories.UserFactory(role=Role.COORDINATOR)
-    kiosk = factories.UserFactory(role=Role.KIOSK)
+    kiosk = factories.KioskDeviceFactory()
     transitions = {
         services.can_check_in: lambda actor, s, now: services.check_in(actor, s, now=now),
         services.can_check_out: lambda actor, s, now: services.check_out(actor, s, now=now),

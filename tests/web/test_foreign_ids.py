@@ -117,7 +117,23 @@ def test_someone_elses_object_is_not_found(app, rule, method, role):
 @pytest.mark.parametrize(("rule", "method", "role"), ID_RULES, ids=map(_id, ID_RULES))
 def test_an_id_no_object_has_is_not_found(app, rule, method, role, number):
     me = World(role).me
-    path = path_for(rule, dict.fromkeys(("session_id", "recipient_id", "assignment_id", "entry_id", "user_id"), number))
+    path = path_for(
+        rule,
+        dict.fromkeys(
+            (
+                "session_id",
+                "recipient_id",
+                "assignment_id",
+                "entry_id",
+                "user_id",
+                "notice_id",
+                "conversation_id",
+                "device_id",
+                "center_id",
+            ),
+            number,
+        ),
+    )
     db.session.commit()
     client = client_for(app, me)
 
@@ -203,7 +219,7 @@ def _links(app, world):
     revoked = calendar.enable_feed(stranger)
     calendar.revoke_feed(stranger)
     invitation = world.invitation_token
-    accounts.accept_invitation(accounts.user_for_invitation(invitation), "a long passphrase here")
+    accounts.accept_invitation(accounts.invitation_for(invitation), "a long passphrase here")
     accounts.request_password_reset(stranger.email)
     sign_up = world.sign_up_token  # commits: the links are mailed
     reset = mailed_link(app, stranger.email).rsplit("/", 1)[1]

@@ -22,18 +22,21 @@ from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, StringField, TextAreaField
 
+from respite.accounts.passwords import hash_password
 from respite.accounts.twofactor import new_secret
 from respite.accounts.views import NEW_SECRET, PENDING_SECOND_STEP
 from respite.extensions import db
+from respite.kiosk import services as kiosk
 from respite.models import CareCardVersion, SessionStatus, utcnow
 from respite.text import has_control_characters
 from respite.web.converters import MAX_ID
 from respite.web.forms import CONTROL_MESSAGE, Form
 from tests import factories
-from tests.helpers import TEST_PASSWORD, audit_rows, field_error
+from tests.helpers import TEST_PASSWORD, audit_rows, field_error, lock_out
 from tests.web.test_access_matrix import ANONYMOUS, World, client_for, path_for
 
 # What goes into a text field: a NUL (PostgreSQL can't store it), a terminal's escape, DEL, and C1's CSI.
@@ -124,6 +127,13 @@ class InputWorld(World):
         return factories.ProviderProfileFactory(center=self.center, user__display_name="Sal Staffer").user
 
     @cached_property
+    def locked_out(self) -> Any:
+        """A family whose failed sign-ins hold their account back."""
+        user = factories.CaregiverProfileFactory(user__display_name="Lou Lockedout").user
+        lock_out(current_app, user)
+        return user
+
+    @cached_property
     def departed(self) -> Any:
         """A provider whose account is deactivated."""
         return factories.ProviderProfileFactory(user__display_name="Dee Parted", user__active=False).user
@@ -132,6 +142,28 @@ class InputWorld(World):
     def new_secret(self) -> str:
         """The authenticator secret the two-step setup page offered, kept in the session until a code confirms it."""
         return new_secret()
+
+    @cached_property
+    def pairing_code(self) -> str:
+        """A pairing code a coordinator made for Maple House, as the Kiosks page shows it."""
+        _, code = kiosk.create_pairing(self.coordinator, self.center, device_name="Front desk")
+        return kiosk.format_pairing_code(code)
+
+    @cached_property
+    def kiosk_code(self) -> str:
+        """The code the family types at the tablet for the session under way (shown on their session's page)."""
+        return kiosk.code_for_family(self.family.user, self.under_way).code
+
+    @cached_property
+    def handover_ticket(self) -> str:
+        """What the tablet's form carries once the right code was typed: the step that follows it."""
+        return kiosk.handover_ticket(self.tablet, self.under_way)
+
+    @cached_property
+    def staff_pin(self) -> str:
+        """Maple House's staff PIN, which its tablets take for someone not on a family's list."""
+        self.center.kiosk_pin_hash = hash_password("4826")
+        return "4826"
 
 
 # --- One row per POST rule -------------------------------------------------------------------------
@@ -242,6 +274,17 @@ def _offer(w: InputWorld) -> dict[str, object]:
     return {"assignment_id": w.offer.id}
 
 
+def _at_the_desk(client: Any, w: InputWorld) -> None:
+    """The client is Maple House's kiosk tablet: it holds the device cookie pairing gave it."""
+    client.set_cookie("respite_kiosk", w.tablet.token, path="/kiosk")
+
+
+def _their_provider(w: InputWorld) -> object:
+    """The account of the provider who holds the family's session: someone the family may write to."""
+    w.held  # noqa: B018 (made for its assignment)
+    return w.provider.user.id
+
+
 BUTTON = "a button: the CSRF token is all it sends"
 VERSION_ONLY = "the session's version as the page showed it, a number in a hidden input"
 
@@ -316,8 +359,28 @@ POSTS: dict[str, Post] = {
         "coordinator", lambda w: {"current_password": TEST_PASSWORD}, text=("current_password",)
     ),
     "/keep-alive": Post("caregiver", why=BUTTON, ok=204, writes=False),
+    # Messages.
+    "/inbox/new": Post(
+        "caregiver",
+        lambda w: {"recipients": _their_provider(w), "subject": "Saturday", "body": "She naps at two."},
+        text=("subject", "body"),
+    ),
+    "/inbox/<int:conversation_id>": Post(
+        "caregiver",
+        # `since`: the first message the page's thread shows, a number in a hidden input (any number will do here)
+        lambda w: {"body": "Running ten minutes late", "since": w.conversation.id},
+        text=("body",),
+        values=lambda w: {"conversation_id": w.conversation.id},
+    ),
+    # Notices.
+    "/notices/read": Post("caregiver", why=BUTTON, before=lambda client, w: w.notice),
+    "/notices/settings": Post(
+        "caregiver",
+        lambda w: {"confirmed": "y", "message": "y"},
+        why="checkboxes, one per kind of notice: ticked or not",
+    ),
     # Coordinators' pages.
-    "/admin/users": Post(
+    "/admin/invitations": Post(
         "coordinator",
         lambda w: {
             "display_name": "Sam Newcomer",
@@ -325,9 +388,65 @@ POSTS: dict[str, Post] = {
             "role": "provider",
             "center_id": w.center.id,
             "timezone": "America/Chicago",
+            "send_email": "y",
         },
         text=("display_name", "email"),
         ok=200,  # the page again, with the invitation's link
+    ),
+    "/admin/invitations/<int:user_id>/resend": Post(
+        "coordinator", why=BUTTON, values=lambda w: {"user_id": w.invitee.id}
+    ),
+    "/admin/invitations/<int:user_id>/link": Post(
+        "coordinator",
+        why=BUTTON,
+        ok=200,
+        values=lambda w: {"user_id": w.invitee.id},  # the new link, shown once
+    ),
+    "/admin/invitations/<int:user_id>/revoke": Post(
+        "coordinator", why=BUTTON, values=lambda w: {"user_id": w.invitee.id}
+    ),
+    "/admin/users/<int:user_id>/details": Post(
+        "coordinator",
+        lambda w: {
+            "details-display_name": "Sal Renamed",
+            "details-email": "sal.renamed@example.org",
+            "details-timezone": "America/Chicago",
+            "details-center_id": w.center.id,
+        },
+        text=("details-display_name", "details-email"),
+        values=lambda w: {"user_id": w.staff.id},
+    ),
+    "/admin/users/<int:user_id>/unlock": Post("coordinator", why=BUTTON, values=lambda w: {"user_id": w.locked_out.id}),
+    "/admin/users/<int:user_id>/reset-link": Post("coordinator", why=BUTTON, values=lambda w: {"user_id": w.staff.id}),
+    "/admin/users/<int:user_id>/allotment": Post(
+        "coordinator",
+        lambda w: {"allotment-hours": "120", "allotment-reason": "A second person to care for"},
+        text=("allotment-reason",),
+        values=lambda w: {"user_id": w.family.user.id},
+    ),
+    "/admin/allotments": Post("coordinator", lambda w: {"hours": "80"}, why="a whole number of hours"),
+    "/admin/centers/new": Post(
+        "coordinator",
+        lambda w: {
+            "name": "Birch Hall",
+            "address": "4 Birch Lane",
+            "timezone": "America/Chicago",
+            "mon_opens": "09:00",
+            "mon_closes": "17:00",
+        },
+        text=("name", "address"),
+    ),
+    "/admin/centers/<int:center_id>": Post(
+        "coordinator",
+        lambda w: {
+            "name": "Maple House East",
+            "address": "1 Elm Row",
+            "timezone": "America/Chicago",
+            "mon_opens": "09:00",
+            "mon_closes": "17:00",
+        },
+        text=("name", "address"),
+        values=lambda w: {"center_id": w.center.id},
     ),
     "/admin/users/<int:user_id>/deactivate": Post(
         "coordinator",
@@ -353,6 +472,7 @@ POSTS: dict[str, Post] = {
         text=("erase-confirm_name", "erase-reason"),
         values=lambda w: {"user_id": w.staff.id},
     ),
+    "/admin/audit/verify": Post("coordinator", why=BUTTON),
     "/queue/<int:session_id>/assign": Post(
         "coordinator",
         lambda w: {"provider_id": w.other_provider.id, "version": w.request.version},
@@ -460,6 +580,43 @@ POSTS: dict[str, Post] = {
         text=("went_well", "concerns", "medication_given"),
         values=_session("visited"),
         error_id=lambda w, name: "visit-" + name.replace("_", "-"),
+    ),
+    # The front desk: the tablet's own forms (it holds its device cookie; no one is signed in), and the
+    # coordinators' Kiosks page.
+    "/kiosk/pair": Post(ANONYMOUS, lambda w: {"code": w.pairing_code}, text=("code",)),
+    "/kiosk/sessions/<int:session_id>": Post(
+        ANONYMOUS,
+        lambda w: {"code": w.kiosk_code},
+        text=("code",),
+        values=_session("under_way"),
+        ok=200,  # the next step: who brings the person
+        writes=False,
+        before=_at_the_desk,
+    ),
+    "/kiosk/sessions/<int:session_id>/handover": Post(
+        ANONYMOUS,
+        lambda w: {
+            "ticket": w.handover_ticket,
+            "person": "other",
+            "name": "Tom Baker",
+            "relationship": "Friend of the family",
+            "pin": w.staff_pin,
+        },
+        text=("name", "relationship", "pin"),
+        values=_session("under_way"),
+        before=_at_the_desk,
+    ),
+    "/admin/kiosks/pairing": Post(
+        "coordinator",
+        lambda w: {"pairing-center_id": w.center.id, "pairing-device_name": "Front desk"},
+        text=("pairing-device_name",),
+        ok=200,  # the page again, with the code shown once
+    ),
+    "/admin/kiosks/pin": Post(
+        "coordinator", lambda w: {"pin-center_id": w.center.id, "pin-pin": "97531"}, text=("pin-pin",)
+    ),
+    "/admin/kiosks/<int:device_id>/revoke": Post(
+        "coordinator", values=lambda w: {"device_id": w.tablet.id}, why=BUTTON
     ),
     # Availability.
     "/availability/weekly": Post(
@@ -675,16 +832,36 @@ class Query:
 
 
 QUERIES = [
-    Query("coordinator", "/admin/audit?action={value}"),
+    # The audit log's filters: a value no list or calendar holds is refused beside its field (422).
+    Query("coordinator", "/admin/audit?action={value}", answers=(200, 422)),
     Query("coordinator", "/admin/audit?page={value}"),
+    Query("coordinator", "/admin/users?q={value}&role={value}&center={value}&status={value}"),
+    Query("coordinator", "/admin/users?page={value}&q={value}"),
+    Query("coordinator", "/admin/audit?person={value}", answers=(200, 422)),
+    Query("coordinator", "/admin/audit?entity={value}", answers=(200, 422)),
+    Query("coordinator", "/admin/audit?entity=RespiteSession&entity_id={value}", answers=(200, 422)),
+    Query("coordinator", "/admin/audit?from={value}&to={value}", answers=(200, 422)),
+    Query("coordinator", "/admin/audit.csv?from={value}&person={value}", answers=(200, 422)),
     Query("coordinator", "/program?week={value}", answers=(200, 404)),  # a date no week has is not found
     Query("coordinator", "/program?by={value}", answers=(200, 404)),
+    # The reports' filters: a day no calendar holds, or a place not in the list, is refused beside its field.
+    Query("coordinator", "/reports?from={value}&to={value}", answers=(200, 422)),
+    Query("coordinator", "/reports?place={value}", answers=(200, 422)),
+    Query("coordinator", "/reports/requests.csv?to={value}&place={value}", answers=(200, 422)),
+    Query("coordinator", "/reports/{value}.csv", answers=(404,)),
     Query("provider", "/schedule?day={value}"),
     Query("provider", "/schedule?view={value}&day={value}"),
     Query("provider", "/sessions?page={value}"),
     Query("provider", "/people/{person}?session={value}", values=lambda w: {"person": w.person.id}),
     Query("caregiver", "/sessions?page={value}"),
     Query("caregiver", "/sessions/new?recipient={value}", answers=(200, 404)),  # a number no one of theirs has: 404
+    Query("caregiver", "/inbox?q={value}"),
+    Query("caregiver", "/inbox?page={value}"),
+    Query("coordinator", "/inbox/new?who={value}"),
+    Query("caregiver", "/inbox/new?recipients={value}"),
+    Query("caregiver", "/inbox/new?session={value}", answers=(404,)),  # no session of theirs has that id
+    Query("caregiver", "/inbox/{conversation}?before={value}", values=lambda w: {"conversation": w.conversation.id}),
+    Query("caregiver", "/inbox/{conversation}?since={value}", values=lambda w: {"conversation": w.conversation.id}),
     Query(ANONYMOUS, "/signup?tz={value}"),
     Query(ANONYMOUS, "/login?next={value}"),
     # Secrets in the address: never anyone's.
@@ -709,7 +886,7 @@ def test_strange_query_strings_and_addresses_are_never_a_500(app, query):
         assert stored_control_characters(database_state()) == [], f"GET {path[:200]!r}"
 
 
-@pytest.mark.parametrize("path", ["/invitation/a%00b", "/calendar/%1b%5B31m.ics"])
+@pytest.mark.parametrize("path", ["/calendar/a%00b.ics", "/calendar/%1b%5B31m.ics"])
 def test_a_refusal_quoting_a_strange_address_is_audited_with_its_characters_written_out(app, path):
     response = app.test_client().get(path)
 
