@@ -1,6 +1,7 @@
-"""Messaging journeys: a family writes to their provider from a session's page; the provider sees it arrive,
-opens it and replies; each sees the other's answer, and "Seen", without reloading. And the inbox, a thread
-and a new message, looked at on a phone and a desktop, with JavaScript and without.
+"""Messaging journeys: a family writes to their provider from a session's page, with a photo; the provider sees it
+arrive, opens it (the photo as a thumbnail, the file downloaded) and replies; each sees the other's answer, and "Seen",
+without reloading. And the inbox, a thread and a new message, looked at on a phone and a desktop, with JavaScript and
+without.
 
 The family is Rosa (caregiver@, on a phone), writing about Elena's completed session with Marcus
 (provider@, at a desk): the demo has no conversation about that one, so the link starts a new one. Each
@@ -11,6 +12,8 @@ import re
 import uuid
 
 from playwright.sync_api import Page, expect
+
+from tests.messaging import sample_files
 
 from .pages import LIVE_TIMEOUT_MS, allow_console_errors, visit
 
@@ -77,6 +80,10 @@ def test_a_family_and_their_provider_talk_and_see_each_other_read_live(page_for)
 
     family.get_by_label("Subject").fill(subject)
     family.get_by_label("Message", exact=True).fill(question)
+    # A photo of the lunch-time tablets, as the phone's camera would hand it over.
+    family.get_by_label(re.compile(r"^Photos or documents")).set_input_files(
+        files=[{"name": "lunch-tablets.jpg", "mimeType": "image/jpeg", "buffer": sample_files.jpeg()}]
+    )
     family.get_by_role("button", name="Send", exact=True).click()
     expect(family).to_have_url(re.compile(r"/inbox/\d+#latest$"))
     expect(family.get_by_role("status").filter(has_text="Your message is sent.")).to_be_visible()
@@ -97,6 +104,13 @@ def test_a_family_and_their_provider_talk_and_see_each_other_read_live(page_for)
     arrived.get_by_role("link", name=subject).click()
     expect(marcus.get_by_role("heading", level=1)).to_have_text(subject)
     expect(message(marcus, question)).to_contain_text(ROSA)
+    # The photo shows as a thumbnail fetched through its signed link, and opens the file itself.
+    photo = message(marcus, question).get_by_role("img", name="lunch-tablets.jpg")
+    expect(photo).to_be_visible()
+    marcus.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    with marcus.expect_download() as download:
+        message(marcus, question).get_by_role("link", name=re.compile("lunch-tablets.jpg")).click()
+    assert download.value.suggested_filename == "lunch-tablets.jpg"
     expect(marcus.locator("#nav-badge-messages")).to_have_text(
         re.compile(rf"\b{unread_before}\b" if unread_before else "^$")
     )
