@@ -493,6 +493,14 @@ def code_for_family(user: User, session: RespiteSession) -> FamilyCode | None:
     return FamilyCode(code=_code_for(session.id, day), day=day, center=session.center)
 
 
+def handovers_for(session: RespiteSession) -> dict[str, Handover]:
+    """Who brought and who collected the person at a center session, by kind (no statement before a check-in)."""
+    if session.center_id is None or session.checked_in_at is None:
+        return {}
+    rows = db.session.scalars(select(Handover).where(Handover.session_id == session.id))
+    return {row.kind: row for row in rows}
+
+
 # --- The step after the code: a ticket that says it was right ------------------------------------------
 
 

@@ -341,5 +341,6 @@ def render_session_page(user: User, session: RespiteSession, *, status: int = 20
         if provider and session.status in lifecycle.ACTIVE_SESSION_STATUSES
         else None,
         kiosk_code=kiosk.code_for_family(user, session),
+        handovers=kiosk.handovers_for(session),
         **extra,
     )

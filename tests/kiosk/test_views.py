@@ -301,6 +301,25 @@ def test_a_pick_up_by_someone_not_on_the_list_needs_the_staff_pin_and_tells_the_
     assert "Tom Baker" in notice.text
 
 
+def test_the_session_page_says_who_brought_and_who_collected_the_person(app, at_desk, visit, tablet):
+    services.hand_over(tablet, visit, services.HandoverChoice(person="0"))
+    db.session.commit()
+    right = at_desk.post(f"/kiosk/sessions/{visit.id}", data={"code": the_code(visit)})
+    someone = {"ticket": ticket_of(right), "person": "other", "name": "Tom Baker", "relationship": "Friend"}
+    at_desk.post(f"/kiosk/sessions/{visit.id}/handover", data={**someone, "pin": STAFF_PIN})
+    family = app.test_client()
+    sign_in(family, visit.caregiver.user)
+
+    page = family.get(f"/sessions/{visit.id}").get_data(as_text=True)
+
+    visit_panel = page.split('id="visit-heading"')[1]
+    assert re.search(r"<dt>Brought by</dt>\s*<dd[^>]*>Luis Martinez \(Grandson\)</dd>", visit_panel)
+    assert re.search(
+        r"<dt>Collected by</dt>\s*<dd[^>]*>Tom Baker \(Friend\) · <strong>not on the care card's list</strong>",
+        visit_panel,
+    )
+
+
 def test_the_handover_needs_the_ticket_the_right_code_gave(at_desk, visit):
     response = at_desk.post(f"/kiosk/sessions/{visit.id}/handover", data={"ticket": "forged", "person": "0"})
     assert response.status_code == 302
